@@ -1,0 +1,346 @@
+/**
+ * Forwarding headers, read from the right.
+ *
+ * The right end of X-Forwarded-For (and of Forwarded) is what our own proxies wrote; the left
+ * end is whatever the client sent. So the cursor here starts at the right and yields one entry at
+ * a time, never splitting the header into an array: a request costs as many entries as the walk
+ * trusts, whatever a client stuffs on the left.
+ *
+ * Like `ip`, the cursor keeps its state in module-level scratch variables so that the hot path
+ * allocates nothing. It is not re-entrant: one walk at a time (JavaScript runs one at a time).
+ */
+import { MAX_ENTRY_LENGTH, isOWS } from './ip.js'
+
+/** Which header carries the client address. */
+export type HeaderMode = 0 | 1 | 2
+/** `X-Forwarded-For`: comma-separated addresses, the right-most appended by the nearest proxy. */
+export const MODE_XFF: HeaderMode = 0
+/** RFC 7239 `Forwarded`: comma-separated elements, each with `for=`, `proto=`, `host=`, `by=`. */
+export const MODE_FORWARDED: HeaderMode = 1
+/** A header holding one address (`X-Real-IP`, `CF-Connecting-IP`, `True-Client-IP`). */
+export const MODE_SINGLE: HeaderMode = 2
+
+/** An X-Forwarded-For item longer than this (white space included) cannot be an address. */
+const MAX_ITEM = MAX_ENTRY_LENGTH + 64
+/** A Forwarded element longer than this is not one a proxy wrote (host names are <= 255). */
+const MAX_ELEMENT = 1024
+
+/** The cursor. */
+export const C = {
+  /** The text the current entry is in, and its bounds (trimmed). */
+  s: '',
+  start: 0,
+  end: 0,
+  /** The current entry cannot be an address (empty, too long, unbalanced quotes, bad syntax). */
+  bad: false,
+  /** There is no entry to the left of the current one. */
+  last: false,
+}
+
+let text = ''
+let pos = -1
+let mode: HeaderMode = MODE_XFF
+
+/**
+ * Starts a walk over a header value: a string, an array of header lines (read as if joined
+ * with commas, in order), or undefined. Returns false when the header holds no entries at all
+ * (absent, or only white space).
+ */
+export function openHeader(value: unknown, m: HeaderMode): boolean {
+  mode = m
+  if (typeof value === 'string') {
+    text = value
+  } else if (value === undefined || value === null) {
+    pos = -1
+    return false
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) {
+      pos = -1
+      return false
+    }
+    // A single-IP header that arrives twice is ambiguous: which one did our proxy write?
+    if (m === MODE_SINGLE && value.length > 1) text = '\u0000'
+    else text = joinLines(value)
+  } else {
+    // Not something a request carries: read it as one entry that is not an address.
+    text = '\u0000'
+  }
+  let k = 0
+  while (k < text.length && isOWS(text.charCodeAt(k))) k++
+  if (k === text.length) {
+    pos = -1
+    return false
+  }
+  pos = text.length
+  return true
+}
+
+function joinLines(lines: readonly unknown[]): string {
+  let out = ''
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]
+    out += (k === 0 ? '' : ',') + (typeof line === 'string' ? line : '\u0000')
+  }
+  return out
+}
+
+/**
+ * A copy of the cursor, for callers that run user code in the middle of a walk (a custom trust
+ * function may itself resolve a request, which would move the cursor).
+ */
+export function saveCursor(): unknown[] {
+  return [text, pos, mode, C.s, C.start, C.end, C.bad, C.last]
+}
+
+export function restoreCursor(saved: unknown[]): void {
+  text = saved[0] as string
+  pos = saved[1] as number
+  mode = saved[2] as HeaderMode
+  C.s = saved[3] as string
+  C.start = saved[4] as number
+  C.end = saved[5] as number
+  C.bad = saved[6] as boolean
+  C.last = saved[7] as boolean
+}
+
+/** Moves to the next entry leftwards. False when there is none. */
+export function nextEntry(): boolean {
+  if (pos < 0) return false
+  if (mode === MODE_XFF) nextXff()
+  else if (mode === MODE_FORWARDED) nextForwarded()
+  else {
+    C.s = text
+    trimmed(0, text.length)
+    pos = -1
+  }
+  C.last = pos < 0
+  return true
+}
+
+function trimmed(a: number, b: number): void {
+  const s = C.s
+  while (a < b && isOWS(s.charCodeAt(a))) a++
+  while (b > a && isOWS(s.charCodeAt(b - 1))) b--
+  C.start = a
+  C.end = b
+  C.bad = a === b
+}
+
+function nextXff(): void {
+  const s = text
+  const end = pos
+  const limit = end - MAX_ITEM
+  let k = end - 1
+  while (k >= 0 && s.charCodeAt(k) !== 44 /* , */) {
+    if (k < limit) {
+      // Too long to be an address; the walk stops here, so where it begins does not matter.
+      C.s = s
+      C.start = C.end = 0
+      C.bad = true
+      pos = -1
+      return
+    }
+    k--
+  }
+  pos = k
+  C.s = s
+  trimmed(k + 1, end)
+}
+
+/** The parameters of the last Forwarded element parsed, as offsets into FW.s. */
+export const FW = {
+  s: '',
+  /** The element parsed (its `for` may still be missing or not an address). */
+  ok: false,
+  forStart: -1,
+  forEnd: -1,
+  forEscaped: false,
+  protoStart: -1,
+  protoEnd: -1,
+  hostStart: -1,
+  hostEnd: -1,
+  hostEscaped: false,
+  protoEscaped: false,
+}
+
+function nextForwarded(): void {
+  const s = text
+  const end = pos
+  const limit = end - MAX_ELEMENT
+  let k = end - 1
+  let quoted = false
+  for (; k >= 0; k--) {
+    if (k < limit) break
+    const c = s.charCodeAt(k)
+    if (quoted) {
+      if (c === 34 /* " */) {
+        let j = k - 1
+        while (j >= 0 && s.charCodeAt(j) === 92 /* \ */) j--
+        if ((k - 1 - j) % 2 === 0) quoted = false
+      }
+    } else if (c === 34) {
+      quoted = true
+    } else if (c === 44) {
+      break
+    }
+  }
+  if (quoted || (k >= 0 && k < limit)) {
+    // An unbalanced quote or a giant element: nothing to its left can be read reliably.
+    FW.ok = false
+    C.s = s
+    C.start = C.end = 0
+    C.bad = true
+    pos = -1
+    return
+  }
+  pos = k
+  FW.ok = parseForwardedElement(s, k + 1, end)
+  if (!FW.ok || FW.forStart < 0) {
+    C.s = s
+    C.start = C.end = 0
+    C.bad = true
+    return
+  }
+  if (FW.forEscaped) {
+    C.s = unescape(s, FW.forStart, FW.forEnd)
+    trimmed(0, C.s.length)
+  } else {
+    C.s = s
+    trimmed(FW.forStart, FW.forEnd)
+  }
+}
+
+/** RFC 7230 tchar. */
+function isTchar(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 33 || c === 35 || c === 36 || c === 37 || c === 38 || c === 39 || c === 42 ||
+    c === 43 || c === 45 || c === 46 || c === 94 || c === 95 || c === 96 || c === 124 || c === 126
+  )
+}
+
+/**
+ * Parses one Forwarded element (`for=...;proto=...;host=...;by=...`) between a and b into FW.
+ * False when it is not well formed: a parameter without `=`, a bad name, an unterminated quote,
+ * text after a quoted value, or a repeated `for`, `proto` or `host` (RFC 7239 section 4: a
+ * repeated parameter makes the element invalid, and picking either copy could pick the forged one).
+ * Unquoted values are taken up to the next `;` and left to the address or host check, so that a
+ * proxy writing `for=2001:db8::1` without the quotes RFC 7239 wants still works.
+ */
+export function parseForwardedElement(s: string, a: number, b: number): boolean {
+  FW.s = s
+  FW.forStart = FW.forEnd = FW.protoStart = FW.protoEnd = FW.hostStart = FW.hostEnd = -1
+  FW.forEscaped = FW.protoEscaped = FW.hostEscaped = false
+  let i = a
+  while (i < b) {
+    while (i < b && isOWS(s.charCodeAt(i))) i++
+    if (i === b) break
+    const nameStart = i
+    while (i < b && isTchar(s.charCodeAt(i)) && s.charCodeAt(i) !== 61) i++
+    if (i === nameStart || i >= b || s.charCodeAt(i) !== 61 /* = */) return false
+    const nameEnd = i
+    i++
+    let vs: number
+    let ve: number
+    let escaped = false
+    if (i < b && s.charCodeAt(i) === 34 /* " */) {
+      i++
+      vs = i
+      while (i < b && s.charCodeAt(i) !== 34) {
+        if (s.charCodeAt(i) === 92 /* \ */) {
+          escaped = true
+          i++
+        }
+        i++
+      }
+      if (i >= b) return false
+      ve = i
+      i++
+      while (i < b && isOWS(s.charCodeAt(i))) i++
+      if (i < b && s.charCodeAt(i) !== 59 /* ; */) return false
+    } else {
+      vs = i
+      while (i < b && s.charCodeAt(i) !== 59) i++
+      ve = i
+      while (ve > vs && isOWS(s.charCodeAt(ve - 1))) ve--
+      for (let k = vs; k < ve; k++) {
+        const c = s.charCodeAt(k)
+        if (c <= 32 || c === 34 || c >= 127) return false
+      }
+    }
+    i++ // past ';'
+    const len = nameEnd - nameStart
+    if (len === 3 && matchesLower(s, nameStart, 'for')) {
+      if (FW.forStart >= 0) return false
+      FW.forStart = vs
+      FW.forEnd = ve
+      FW.forEscaped = escaped
+    } else if (len === 5 && matchesLower(s, nameStart, 'proto')) {
+      if (FW.protoStart >= 0) return false
+      FW.protoStart = vs
+      FW.protoEnd = ve
+      FW.protoEscaped = escaped
+    } else if (len === 4 && matchesLower(s, nameStart, 'host')) {
+      if (FW.hostStart >= 0) return false
+      FW.hostStart = vs
+      FW.hostEnd = ve
+      FW.hostEscaped = escaped
+    }
+  }
+  return true
+}
+
+function matchesLower(s: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) {
+    if ((s.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return false
+  }
+  return true
+}
+
+/** The text of a quoted-string between a and b with its `\x` escapes resolved. */
+export function unescape(s: string, a: number, b: number): string {
+  let out = ''
+  for (let k = a; k < b; k++) {
+    if (s.charCodeAt(k) === 92 && k + 1 < b) k++
+    out += s[k]
+  }
+  return out
+}
+
+/**
+ * The right-most element of a Forwarded value, parsed into FW (for `proto=` and `host=`).
+ * False when the header is absent or that element is malformed.
+ */
+export function forwardedRightmost(value: unknown): boolean {
+  return openHeader(value, MODE_FORWARDED) && nextEntry() && FW.ok
+}
+
+/** Minimal Headers-like object: the Web `Headers` class and anything with `get(name)`. */
+export interface HeadersLike {
+  get(name: string): string | null
+}
+
+/** Node's `IncomingHttpHeaders`, or a Web `Headers` object. */
+export type HeaderSource = HeadersLike | Record<string, string | string[] | undefined>
+
+/**
+ * One header by its lower-case name, from Node's header object or a Web `Headers`. Only own
+ * properties are read, so a header named `__proto__` or `constructor` is just absent.
+ */
+export function getHeader(headers: unknown, name: string): string | string[] | undefined {
+  if (headers === null || typeof headers !== 'object') return undefined
+  const get = (headers as HeadersLike).get
+  if (typeof get === 'function' && !Array.isArray(headers)) {
+    try {
+      const v = get.call(headers, name)
+      return typeof v === 'string' ? v : undefined
+    } catch {
+      return undefined
+    }
+  }
+  if (!Object.prototype.hasOwnProperty.call(headers, name)) return undefined
+  const v = (headers as Record<string, unknown>)[name]
+  return typeof v === 'string' || Array.isArray(v) ? (v as string | string[]) : undefined
+}

@@ -1,0 +1,31 @@
+/**
+ * @infram/trust-proxy: turn a TRUST_PROXY setting into a trust policy, and resolve the real
+ * client IP, protocol and host of a request behind reverse proxies.
+ *
+ * The core (this entry point) imports nothing from Node or any framework: it runs in Node, Bun,
+ * Deno and workers alike.
+ */
+export {
+  parseTrustProxy,
+  TrustPolicy,
+  TrustProxyError,
+  MAX_HOPS,
+  type PolicyKind,
+  type TrustFunction,
+  type TrustProxyInput,
+  type TrustProxyErrorReason,
+  type TrustProxyWarning,
+  type TrustProxyWarningCode,
+} from './policy.js'
+export {
+  resolveClientIp,
+  resolveClient,
+  isValidHost,
+  type AnomalyCode,
+  type ClientInfo,
+  type ClientSource,
+  type RequestLike,
+  type ResolveOptions,
+} from './resolve.js'
+export { canonicalizeIp } from './ip.js'
+export { type HeadersLike, type HeaderSource } from './headers.js'

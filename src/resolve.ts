@@ -1,0 +1,407 @@
+/**
+ * The walk: from the socket peer leftwards through the forwarding header, while each hop is
+ * trusted. The client is the first hop that is not trusted: the address that a trusted proxy
+ * saw connecting to it. Everything left of that hop was written by the client and is ignored.
+ *
+ * This is proxy-addr's walk (and Express's and Fastify's), with three changes for audit logs:
+ * the result is always a canonical address or undefined, never header text; a malformed entry
+ * stops the walk at the last hop that was verified instead of being returned; and the header is
+ * read lazily from the right, so a client cannot make a request expensive by padding it.
+ */
+import {
+  C,
+  FW,
+  type HeaderMode,
+  MODE_FORWARDED,
+  MODE_SINGLE,
+  MODE_XFF,
+  forwardedRightmost,
+  getHeader,
+  nextEntry,
+  openHeader,
+  restoreCursor,
+  saveCursor,
+  unescape,
+} from './headers.js'
+import { P, formatParsed, isOWS, parseAddress } from './ip.js'
+import { KIND_ALL, KIND_HOPS, KIND_NONE, type TrustFunction, TrustPolicy, matchParsed } from './policy.js'
+
+/**
+ * Something the walk noticed that an operator should know about. None of them changes the rule
+ * that decides the client; they say why the answer may not be what the deployment intended.
+ */
+export type AnomalyCode =
+  /** The socket peer is not trusted but sent forwarding headers: a spoof attempt, a client that
+   * reached the server without the proxy, or a proxy missing from TRUST_PROXY. */
+  | 'forwarded-by-untrusted-peer'
+  /** A header entry is not an address (`unknown`, `_hidden`, garbage, an empty item, a bad port):
+   * the client is the last hop that was verified. */
+  | 'malformed-entry'
+  /** The socket address itself could not be read as an address: no client IP is given. */
+  | 'malformed-peer'
+  /** A hop-count policy ran out of entries: the left-most entry may be client-written, or the
+   * proxy chain is shorter than TRUST_PROXY says. */
+  | 'short-chain'
+  /** A trusted proxy forwarded the request without saying which protocol the client used. */
+  | 'missing-forwarded-proto'
+  /** The forwarded protocol is not `http` or `https`; the socket's protocol is used instead. */
+  | 'invalid-forwarded-proto'
+  /** The forwarded host is not a valid `host[:port]`; the Host header is used instead. */
+  | 'invalid-forwarded-host'
+  /** The Host header is not a valid `host[:port]`; no host is given. */
+  | 'invalid-host'
+  /** A custom trust function threw; that hop was treated as untrusted. */
+  | 'trust-function-error'
+
+/** Where the client address came from: the socket, or the name of the header it was read from. */
+export type ClientSource = 'socket' | (string & {})
+
+/** The detailed result of {@link resolveClient}, for audit records. */
+export interface ClientInfo {
+  /** The client address, canonical; undefined when the socket has no address and no hop vouches for one. */
+  ip: string | undefined
+  /** The socket peer's address, canonical (undefined for a Unix socket or a closed one). */
+  peer: string | undefined
+  /** Canonical addresses from the socket peer (first) to the client (last). */
+  chain: (string | undefined)[]
+  /** How many hops were believed to be proxies: the index of the client in `chain`. */
+  trustedHops: number
+  source: ClientSource
+  protocol: 'http' | 'https'
+  /** `host[:port]` as the client asked for it; undefined when absent or invalid. */
+  host: string | undefined
+  anomalies: AnomalyCode[]
+}
+
+/** The parts of a request {@link resolveClient} reads. */
+export interface RequestLike {
+  /** The socket peer as Node reports it (`req.socket.remoteAddress`). */
+  remoteAddress?: string | undefined
+  /** Node's `IncomingHttpHeaders` or a Web `Headers`. */
+  headers?: unknown
+  /** True when the connection to this server is TLS. */
+  encrypted?: boolean | undefined
+}
+
+export interface ResolveOptions {
+  /**
+   * The one header that carries the client address: `x-forwarded-for` (default), `forwarded`
+   * (RFC 7239), or the name of a header holding a single address such as `x-real-ip` or
+   * `cf-connecting-ip`. Exactly one header is read; there is no fallback to another, because a
+   * fallback lets a client choose which header is believed.
+   */
+  header?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// The walk
+
+/** What the last walk found besides the client. */
+const W = {
+  /** Index of the client in the chain. */
+  hop: 0,
+  peerTrusted: false,
+  hasEntries: false,
+  malformed: false,
+  malformedPeer: false,
+  short: false,
+  fnError: false,
+  /** When set, the walk appends each canonical hop here. */
+  chain: null as (string | undefined)[] | null,
+}
+
+function trustParsed(policy: TrustPolicy | undefined, fn: TrustFunction | undefined, s: string, hop: number): boolean {
+  if (policy === undefined) return callTrust(fn!, formatParsed(s), hop)
+  const kind = policy._kind
+  if (kind === KIND_HOPS) return hop < policy._hops
+  if (kind === KIND_ALL) return true
+  if (kind === KIND_NONE) return false
+  return matchParsed(policy._set!, s)
+}
+
+function trustNoAddress(policy: TrustPolicy | undefined, fn: TrustFunction | undefined): boolean {
+  return policy !== undefined ? policy._unix : callTrust(fn!, undefined, 0)
+}
+
+/**
+ * Runs a user's trust function. It may throw (the hop is then untrusted: fail closed) or even
+ * resolve another request itself, so the walk's scratch state is saved around it.
+ */
+function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): boolean {
+  const cursor = saveCursor()
+  const p = { ...P }
+  const w = { ...W }
+  let trusted = false
+  let threw = false
+  try {
+    trusted = !!fn(addr, hop)
+  } catch {
+    threw = true
+  }
+  restoreCursor(cursor)
+  Object.assign(P, p)
+  Object.assign(W, w)
+  if (threw) W.fnError = true
+  return trusted
+}
+
+/** Canonical text of an address that parsed before (re-parsed: P has moved on since). */
+function canonicalAt(s: string | undefined, a: number, b: number): string | undefined {
+  if (s === undefined) return undefined
+  parseAddress(s, a, b)
+  return formatParsed(s)
+}
+
+function walk(
+  policy: TrustPolicy | undefined,
+  fn: TrustFunction | undefined,
+  remote: unknown,
+  header: unknown,
+  mode: HeaderMode,
+): string | undefined {
+  W.hop = 0
+  W.peerTrusted = W.malformed = W.malformedPeer = W.short = W.fnError = false
+  const chain = W.chain
+
+  // Hop 0: the socket peer. Node gives undefined for a Unix socket or a closed connection.
+  let lastS: string | undefined
+  let lastA = 0
+  let lastB = 0
+  if (typeof remote === 'string' && remote.length > 0) {
+    let a = 0
+    let b = remote.length
+    while (a < b && isOWS(remote.charCodeAt(a))) a++
+    while (b > a && isOWS(remote.charCodeAt(b - 1))) b--
+    if (!parseAddress(remote, a, b)) {
+      W.malformedPeer = true
+      W.hasEntries = openHeader(header, mode)
+      return undefined
+    }
+    lastS = remote
+    lastA = a
+    lastB = b
+    W.peerTrusted = trustParsed(policy, fn, remote, 0)
+  } else {
+    W.peerTrusted = trustNoAddress(policy, fn)
+  }
+  const hasEntries = (W.hasEntries = openHeader(header, mode))
+  const peer = chain !== null || !W.peerTrusted || !hasEntries ? canonicalAt(lastS, lastA, lastB) : undefined
+  if (chain !== null) chain.push(peer)
+  if (!W.peerTrusted) return peer
+  if (!hasEntries) {
+    W.short = policy !== undefined && policy._kind === KIND_HOPS
+    return peer
+  }
+
+  for (let hop = 1; nextEntry(); hop++) {
+    if (C.bad || !parseAddress(C.s, C.start, C.end)) {
+      W.malformed = true
+      W.hop = hop - 1
+      return canonicalAt(lastS, lastA, lastB)
+    }
+    if (C.last || !trustParsed(policy, fn, C.s, hop)) {
+      // The left-most entry is the client even when trusted: a trusted proxy wrote it.
+      W.hop = hop
+      if (C.last && policy !== undefined && policy._kind === KIND_HOPS && hop < policy._hops) W.short = true
+      const ip = formatParsed(C.s)
+      if (chain !== null) chain.push(ip)
+      return ip
+    }
+    if (chain !== null) chain.push(formatParsed(C.s))
+    lastS = C.s
+    lastA = C.start
+    lastB = C.end
+  }
+  return canonicalAt(lastS, lastA, lastB) // not reached: nextEntry sets C.last on the final entry
+}
+
+function splitPolicy(policy: TrustPolicy | TrustFunction): TrustPolicy | undefined {
+  if (policy instanceof TrustPolicy) return policy
+  if (typeof policy === 'function') return undefined
+  throw new TypeError('policy must be a TrustPolicy from parseTrustProxy() or a trust function (addr, hop) => boolean')
+}
+
+/**
+ * The client IP of a request: the hot-path form, for every request of every server.
+ *
+ * `remoteAddress` is `req.socket.remoteAddress`; `forwardedFor` is the raw X-Forwarded-For value
+ * (a string, an array of header lines, or undefined). Returns a canonical address, or undefined
+ * when the socket has no address and no trusted hop vouches for one. Never throws for anything a
+ * request can carry.
+ *
+ * With a policy from {@link parseTrustProxy} this allocates nothing but the returned string. A
+ * plain trust function `(addr, hop) => boolean` is also accepted; it receives canonical addresses.
+ */
+export function resolveClientIp(
+  policy: TrustPolicy | TrustFunction,
+  remoteAddress: string | undefined | null,
+  forwardedFor?: string | string[] | undefined | null,
+): string | undefined {
+  const p = splitPolicy(policy)
+  return walk(p, p === undefined ? (policy as TrustFunction) : undefined, remoteAddress, forwardedFor, MODE_XFF)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol and host
+
+/** Headers whose presence from an untrusted peer means someone tried to speak for a client. */
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']
+
+function rightmostItem(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const s = typeof value === 'string' ? value : value[value.length - 1]
+  if (typeof s !== 'string') return undefined
+  return s.slice(s.lastIndexOf(',') + 1).trim()
+}
+
+function normalizeProto(value: string): 'http' | 'https' | undefined {
+  const lower = value.toLowerCase()
+  return lower === 'http' || lower === 'https' ? lower : undefined
+}
+
+/**
+ * True for `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address, then an
+ * optional port. Nothing else (no spaces, path, userinfo or quotes) can reach an audit record.
+ */
+export function isValidHost(h: string): boolean {
+  const n = h.length
+  if (n === 0 || n > 261) return false
+  let i = 0
+  if (h.charCodeAt(0) === 91 /* [ */) {
+    const close = h.indexOf(']')
+    if (close < 0) return false
+    // An IPv6 literal; a zone is not allowed in a URI host without escaping, so refuse it.
+    if (h.lastIndexOf('%', close) > 0) return false
+    if (!parseAddress(h, 0, close + 1) && !isUnspecifiedV6(h.slice(1, close))) return false
+    i = close + 1
+  } else {
+    while (i < n) {
+      const c = h.charCodeAt(i)
+      const ok =
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95 || c === 126
+      if (!ok) break
+      i++
+    }
+    if (i === 0) return false
+  }
+  if (i === n) return true
+  if (h.charCodeAt(i) !== 58 /* : */ || n - i < 2 || n - i > 6) return false
+  let port = 0
+  for (let k = i + 1; k < n; k++) {
+    const c = h.charCodeAt(k)
+    if (c < 48 || c > 57) return false
+    port = port * 10 + (c - 48)
+  }
+  return port <= 65535
+}
+
+function isUnspecifiedV6(s: string): boolean {
+  return s === '::'
+}
+
+// ---------------------------------------------------------------------------------------------
+// The detailed result
+
+function headerMode(name: string): HeaderMode {
+  return name === 'x-forwarded-for' ? MODE_XFF : name === 'forwarded' ? MODE_FORWARDED : MODE_SINGLE
+}
+
+function headerName(options: ResolveOptions | undefined): string {
+  const h = options?.header
+  if (h === undefined) return 'x-forwarded-for'
+  if (typeof h !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h) || h.toLowerCase() === 'host') {
+    throw new TypeError(`options.header must be the name of a forwarding header, got ${JSON.stringify(h)}`)
+  }
+  return h.toLowerCase()
+}
+
+/**
+ * Resolves a request into everything an audit record needs: the client, the peer, the chain of
+ * hops, the protocol and host the client used, and the anomalies seen on the way.
+ *
+ * `X-Forwarded-Proto` and `X-Forwarded-Host` (or, with `header: 'forwarded'`, the `proto=` and
+ * `host=` of the right-most Forwarded element) are believed only when the socket peer is trusted,
+ * and then only their right-most value, which the nearest proxy wrote. Otherwise the protocol is
+ * the socket's and the host is the Host header.
+ */
+export function resolveClient(
+  policy: TrustPolicy | TrustFunction,
+  req: RequestLike,
+  options?: ResolveOptions,
+): ClientInfo {
+  const p = splitPolicy(policy)
+  const name = headerName(options)
+  const mode = headerMode(name)
+  const headers = req?.headers
+  const headerValue = getHeader(headers, name)
+  const chain: (string | undefined)[] = []
+  W.chain = chain
+  let ip: string | undefined
+  try {
+    ip = walk(p, p === undefined ? (policy as TrustFunction) : undefined, req?.remoteAddress, headerValue, mode)
+  } finally {
+    W.chain = null
+  }
+  const anomalies: AnomalyCode[] = []
+  if (W.malformedPeer) anomalies.push('malformed-peer')
+  if (!W.peerTrusted && !W.malformedPeer) {
+    if (W.hasEntries || FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)) {
+      anomalies.push('forwarded-by-untrusted-peer')
+    }
+  }
+  if (W.malformed) anomalies.push('malformed-entry')
+  if (W.short) anomalies.push('short-chain')
+  if (W.fnError) anomalies.push('trust-function-error')
+  const peerTrusted = W.peerTrusted && !W.malformedPeer
+  const cameThroughProxy = peerTrusted && W.hasEntries
+  const trustedHops = W.hop
+
+  let protocol: 'http' | 'https' = req?.encrypted === true ? 'https' : 'http'
+  let host: string | undefined
+  const direct = getHeader(headers, 'host') ?? getHeader(headers, ':authority')
+  const directHost = typeof direct === 'string' ? direct.trim() : undefined
+  if (directHost !== undefined && directHost !== '') {
+    if (isValidHost(directHost)) host = directHost
+    else anomalies.push('invalid-host')
+  }
+
+  if (peerTrusted) {
+    let proto: string | undefined
+    let fwdHost: string | undefined
+    if (mode === MODE_FORWARDED) {
+      if (forwardedRightmost(headerValue)) {
+        if (FW.protoStart >= 0) proto = paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped)
+        if (FW.hostStart >= 0) fwdHost = paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped)
+      }
+    } else {
+      proto = rightmostItem(getHeader(headers, 'x-forwarded-proto'))
+      fwdHost = rightmostItem(getHeader(headers, 'x-forwarded-host'))
+    }
+    if (proto !== undefined) {
+      const normal = normalizeProto(proto)
+      if (normal !== undefined) protocol = normal
+      else anomalies.push('invalid-forwarded-proto')
+    } else if (cameThroughProxy) {
+      anomalies.push('missing-forwarded-proto')
+    }
+    if (fwdHost !== undefined) {
+      if (isValidHost(fwdHost)) host = fwdHost
+      else anomalies.push('invalid-forwarded-host')
+    }
+  }
+
+  return {
+    ip,
+    peer: W.malformedPeer ? undefined : chain[0],
+    chain,
+    trustedHops,
+    source: trustedHops === 0 ? 'socket' : name,
+    protocol,
+    host,
+    anomalies,
+  }
+}
+
+function paramText(a: number, b: number, escaped: boolean): string {
+  return escaped ? unescape(FW.s, a, b) : FW.s.slice(a, b)
+}
