@@ -24,7 +24,7 @@ import {
   unescape,
 } from './headers.js'
 import { P, formatParsed, isOWS, parseAddress } from './ip.js'
-import { KIND_ALL, KIND_HOPS, KIND_NONE, type TrustFunction, TrustPolicy, matchParsed } from './policy.js'
+import { KIND_ALL, KIND_HOPS, KIND_NONE, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -215,9 +215,13 @@ function walk(
   return canonicalAt(lastS, lastA, lastB) // not reached: nextEntry sets C.last on the final entry
 }
 
+/**
+ * A policy is recognised by shape, not by `instanceof`: each entry point (and the ESM and
+ * CommonJS builds) carries its own copy of the class, and a policy made by one must work in all.
+ */
 function splitPolicy(policy: TrustPolicy | TrustFunction): TrustPolicy | undefined {
-  if (policy instanceof TrustPolicy) return policy
   if (typeof policy === 'function') return undefined
+  if (typeof policy === 'object' && policy !== null && typeof (policy as TrustPolicy)._kind === 'number') return policy
   throw new TypeError('policy must be a TrustPolicy from parseTrustProxy() or a trust function (addr, hop) => boolean')
 }
 

@@ -1,0 +1,2 @@
+// Filled in by the adapters work (issue 4).
+export {}

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The trust-proxy command (issue 6).
+export {}
