@@ -9,7 +9,7 @@
  * Like `ip`, the cursor keeps its state in module-level scratch variables so that the hot path
  * allocates nothing. It is not re-entrant: one walk at a time (JavaScript runs one at a time).
  */
-import { MAX_ENTRY_LENGTH, isOWS } from './ip.js'
+import { MAX_ENTRY_LENGTH, formatParsed, isOWS, parseAddress } from './ip.js'
 
 /** Which header carries the client address. */
 export type HeaderMode = 0 | 1 | 2
@@ -315,6 +315,26 @@ export function unescape(s: string, a: number, b: number): string {
  */
 export function forwardedRightmost(value: unknown): boolean {
   return openHeader(value, MODE_FORWARDED) && nextEntry() && FW.ok
+}
+
+/** The mode for a header name (lower case): X-Forwarded-For, Forwarded, or a single-IP header. */
+export function modeOf(name: string): HeaderMode {
+  return name === 'x-forwarded-for' ? MODE_XFF : name === 'forwarded' ? MODE_FORWARDED : MODE_SINGLE
+}
+
+/**
+ * Every entry of a forwarding header value in header order (left-most first), canonical, with
+ * undefined for an entry that is not an address. For diagnostics and audit tooling: resolving a
+ * request never needs the whole list. Reading stops at an entry whose start cannot be found
+ * (an over-long item, an unbalanced quote), which is listed as undefined.
+ */
+export function listEntries(value: unknown, header = 'x-forwarded-for'): (string | undefined)[] {
+  const out: (string | undefined)[] = []
+  if (!openHeader(value, modeOf(header.toLowerCase()))) return out
+  while (nextEntry()) {
+    out.push(!C.bad && parseAddress(C.s, C.start, C.end) ? formatParsed(C.s) : undefined)
+  }
+  return out.reverse()
 }
 
 /** Minimal Headers-like object: the Web `Headers` class and anything with `get(name)`. */

@@ -28,4 +28,5 @@ export {
   type ResolveOptions,
 } from './resolve.js'
 export { canonicalizeIp } from './ip.js'
-export { type HeadersLike, type HeaderSource } from './headers.js'
+export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
+export { auditFields, type AuditFields } from './audit.js'

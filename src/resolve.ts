@@ -13,10 +13,10 @@ import {
   FW,
   type HeaderMode,
   MODE_FORWARDED,
-  MODE_SINGLE,
   MODE_XFF,
   forwardedRightmost,
   getHeader,
+  modeOf,
   nextEntry,
   openHeader,
   restoreCursor,
@@ -306,10 +306,6 @@ function isUnspecifiedV6(s: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // The detailed result
 
-function headerMode(name: string): HeaderMode {
-  return name === 'x-forwarded-for' ? MODE_XFF : name === 'forwarded' ? MODE_FORWARDED : MODE_SINGLE
-}
-
 function headerName(options: ResolveOptions | undefined): string {
   const h = options?.header
   if (h === undefined) return 'x-forwarded-for'
@@ -335,7 +331,7 @@ export function resolveClient(
 ): ClientInfo {
   const p = splitPolicy(policy)
   const name = headerName(options)
-  const mode = headerMode(name)
+  const mode = modeOf(name)
   const headers = req?.headers
   const headerValue = getHeader(headers, name)
   const chain: (string | undefined)[] = []

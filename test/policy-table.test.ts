@@ -1,0 +1,280 @@
+/**
+ * The TRUST_PROXY table: every accepted form and every rejection of spec section 1, and
+ * Infram's own values. Each row states the exact policy, or the error's reason, entry and
+ * position; every error message must name the bad entry.
+ */
+import { describe, expect, it } from 'vitest'
+import { TrustProxyError, parseTrustProxy } from '../src/index.js'
+import type { PolicyKind, TrustProxyErrorReason, TrustProxyWarningCode } from '../src/index.js'
+
+interface Accepted {
+  input: unknown
+  kind: PolicyKind
+  hops?: number
+  ranges?: string[]
+  warnings?: TrustProxyWarningCode[]
+  canonical: string
+}
+
+interface Rejected {
+  input: unknown
+  reason: TrustProxyErrorReason
+  entry: string
+  position: number
+}
+
+const accepted: [string, Accepted][] = [
+  // none
+  ['unset (undefined)', { input: undefined, kind: 'none', canonical: 'false' }],
+  ['null', { input: null, kind: 'none', canonical: 'false' }],
+  ['empty string', { input: '', kind: 'none', canonical: 'false' }],
+  ['white space only', { input: '  \t ', kind: 'none', canonical: 'false' }],
+  ['false', { input: 'false', kind: 'none', canonical: 'false' }],
+  ['FALSE (case-insensitive)', { input: 'FALSE', kind: 'none', canonical: 'false' }],
+  ['0', { input: '0', kind: 'none', canonical: 'false' }],
+  ['off', { input: 'off', kind: 'none', canonical: 'false' }],
+  ['Off with spaces', { input: '  Off ', kind: 'none', canonical: 'false' }],
+  ['no', { input: 'no', kind: 'none', canonical: 'false' }],
+  ['boolean false', { input: false, kind: 'none', canonical: 'false' }],
+  ['number 0', { input: 0, kind: 'none', canonical: 'false' }],
+  ['empty array', { input: [], kind: 'none', canonical: 'false' }],
+  // all
+  ['true', { input: 'true', kind: 'all', warnings: ['trust-all'], canonical: 'true' }],
+  ['TRUE', { input: 'TRUE', kind: 'all', warnings: ['trust-all'], canonical: 'true' }],
+  ['yes (Infram)', { input: 'yes', kind: 'all', warnings: ['trust-all'], canonical: 'true' }],
+  ['on (Infram)', { input: 'on', kind: 'all', warnings: ['trust-all'], canonical: 'true' }],
+  ['boolean true', { input: true, kind: 'all', warnings: ['trust-all'], canonical: 'true' }],
+  // hops
+  ['1 is one hop (Infram, not "trust all")', { input: '1', kind: 'hops', hops: 1, warnings: ['hop-count'], canonical: '1' }],
+  ['2', { input: '2', kind: 'hops', hops: 2, warnings: ['hop-count'], canonical: '2' }],
+  ['64 (the bound)', { input: '64', kind: 'hops', hops: 64, warnings: ['hop-count'], canonical: '64' }],
+  [' 3 with spaces', { input: ' 3 ', kind: 'hops', hops: 3, warnings: ['hop-count'], canonical: '3' }],
+  ['number 1', { input: 1, kind: 'hops', hops: 1, warnings: ['hop-count'], canonical: '1' }],
+  ['number 5', { input: 5, kind: 'hops', hops: 5, warnings: ['hop-count'], canonical: '5' }],
+  // ranges
+  ['IPv4 address', { input: '10.0.0.1', kind: 'ranges', ranges: ['10.0.0.1'], canonical: '10.0.0.1' }],
+  ['IPv4 /32 is the address', { input: '10.0.0.1/32', kind: 'ranges', ranges: ['10.0.0.1'], canonical: '10.0.0.1' }],
+  ['IPv4 CIDR', { input: '10.0.0.0/8', kind: 'ranges', ranges: ['10.0.0.0/8'], canonical: '10.0.0.0/8' }],
+  ['IPv4 netmask', { input: '10.0.0.0/255.0.0.0', kind: 'ranges', ranges: ['10.0.0.0/8'], canonical: '10.0.0.0/8' }],
+  ['IPv4 netmask /26', { input: '10.0.0.2/255.255.255.192', kind: 'ranges', ranges: ['10.0.0.0/26'], warnings: ['host-bits'], canonical: '10.0.0.0/26' }],
+  ['host bits set are normalised, with a warning', { input: '10.0.0.1/8', kind: 'ranges', ranges: ['10.0.0.0/8'], warnings: ['host-bits'], canonical: '10.0.0.0/8' }],
+  ['IPv6 address, upper case', { input: '2001:DB8::1', kind: 'ranges', ranges: ['2001:db8::1'], canonical: '2001:db8::1' }],
+  ['IPv6 full form', { input: '2001:0db8:0000:0000:0000:0000:0000:0001', kind: 'ranges', ranges: ['2001:db8::1'], canonical: '2001:db8::1' }],
+  ['IPv6 CIDR', { input: 'fd00::/8', kind: 'ranges', ranges: ['fd00::/8'], canonical: 'fd00::/8' }],
+  ['IPv6 with embedded IPv4', { input: '64:ff9b::192.0.2.1', kind: 'ranges', ranges: ['64:ff9b::c000:201'], canonical: '64:ff9b::c000:201' }],
+  ['IPv4-mapped address means the IPv4 address', { input: '::ffff:127.0.0.1', kind: 'ranges', ranges: ['127.0.0.1'], canonical: '127.0.0.1' }],
+  ['IPv4-mapped range /104 means 10.0.0.0/8', { input: '::ffff:10.0.0.0/104', kind: 'ranges', ranges: ['10.0.0.0/8'], canonical: '10.0.0.0/8' }],
+  ['IPv4-mapped short prefix stays IPv6 (never covers IPv4)', { input: '::ffff:10.0.0.0/8', kind: 'ranges', ranges: ['::/8'], warnings: ['host-bits'], canonical: '::/8' }],
+  ['link-local with zone', { input: 'fe80::1%eth0', kind: 'ranges', ranges: ['fe80::1%eth0'], canonical: 'fe80::1%eth0' }],
+  ['link-local range with zone', { input: 'fe80::%eth0/64', kind: 'ranges', ranges: ['fe80::%eth0/64'], canonical: 'fe80::%eth0/64' }],
+  ['loopback', { input: 'loopback', kind: 'ranges', ranges: ['loopback'], canonical: 'loopback' }],
+  ['LOOPBACK (case-insensitive)', { input: 'LOOPBACK', kind: 'ranges', ranges: ['loopback'], canonical: 'loopback' }],
+  ['linklocal', { input: 'linklocal', kind: 'ranges', ranges: ['linklocal'], canonical: 'linklocal' }],
+  ['uniquelocal', { input: 'uniquelocal', kind: 'ranges', ranges: ['uniquelocal'], canonical: 'uniquelocal' }],
+  ['private', { input: 'private', kind: 'ranges', ranges: ['private'], canonical: 'private' }],
+  ['unix', { input: 'unix', kind: 'ranges', ranges: ['unix'], canonical: 'unix' }],
+  ['comma list', { input: 'loopback, 10.0.0.0/8, fd00::/8', kind: 'ranges', ranges: ['loopback', '10.0.0.0/8', 'fd00::/8'], canonical: 'loopback, 10.0.0.0/8, fd00::/8' }],
+  ['space list', { input: 'loopback 10.0.0.0/8', kind: 'ranges', ranges: ['loopback', '10.0.0.0/8'], canonical: 'loopback, 10.0.0.0/8' }],
+  ['comma without spaces', { input: '10.0.0.1,10.0.0.2', kind: 'ranges', ranges: ['10.0.0.1', '10.0.0.2'], canonical: '10.0.0.1, 10.0.0.2' }],
+  ['tabs and newlines as separators', { input: '10.0.0.1\t\n10.0.0.2', kind: 'ranges', ranges: ['10.0.0.1', '10.0.0.2'], canonical: '10.0.0.1, 10.0.0.2' }],
+  ['array (Express form)', { input: ['loopback', '10.0.0.1'], kind: 'ranges', ranges: ['loopback', '10.0.0.1'], canonical: 'loopback, 10.0.0.1' }],
+  ['0.0.0.0/0 trusts all IPv4, with a warning', { input: '0.0.0.0/0', kind: 'ranges', ranges: ['0.0.0.0/0'], warnings: ['trust-all'], canonical: '0.0.0.0/0' }],
+  ['::/0 trusts all IPv6, with a warning', { input: '::/0', kind: 'ranges', ranges: ['::/0'], warnings: ['trust-all'], canonical: '::/0' }],
+  ['duplicate entry', { input: '10.0.0.1, 10.0.0.1', kind: 'ranges', ranges: ['10.0.0.1', '10.0.0.1'], warnings: ['duplicate'], canonical: '10.0.0.1, 10.0.0.1' }],
+  ['nested entry', { input: '10.0.0.0/8, 10.1.2.3', kind: 'ranges', ranges: ['10.0.0.0/8', '10.1.2.3'], warnings: ['nested'], canonical: '10.0.0.0/8, 10.1.2.3' }],
+  ['address nested in a name', { input: 'loopback, 127.0.0.9', kind: 'ranges', ranges: ['loopback', '127.0.0.9'], warnings: ['nested'], canonical: 'loopback, 127.0.0.9' }],
+  ['Docker network', { input: '172.18.0.0/16', kind: 'ranges', ranges: ['172.18.0.0/16'], canonical: '172.18.0.0/16' }],
+]
+
+const rejected: [string, Rejected][] = [
+  ['inet_aton shorthand 127.1', { input: '127.1', reason: 'ipv4-shorthand', entry: '127.1', position: 0 }],
+  ['inet_aton shorthand 10.1.2', { input: '10.1.2', reason: 'ipv4-shorthand', entry: '10.1.2', position: 0 }],
+  ['octal octet', { input: '010.0.0.1', reason: 'ipv4-leading-zero', entry: '010.0.0.1', position: 0 }],
+  ['hex octet', { input: '0x7f.0.0.1', reason: 'ipv4-hex', entry: '0x7f.0.0.1', position: 0 }],
+  ['a 32-bit integer as an address', { input: '2130706433', reason: 'hop-count-range', entry: '2130706433', position: 0 }],
+  ['octet out of range', { input: '10.0.300.1', reason: 'ipv4-octet-range', entry: '10.0.300.1', position: 0 }],
+  ['five octets', { input: '1.2.3.4.5', reason: 'invalid-address', entry: '1.2.3.4.5', position: 0 }],
+  ['IPv4 prefix 33', { input: '10.0.0.0/33', reason: 'prefix-range', entry: '10.0.0.0/33', position: 0 }],
+  ['IPv6 prefix 129', { input: '::1/129', reason: 'prefix-range', entry: '::1/129', position: 0 }],
+  ['prefix 6000', { input: '10.0.0.1/6000', reason: 'prefix-range', entry: '10.0.0.1/6000', position: 0 }],
+  ['negative prefix', { input: '::ffff:a00:2/-1', reason: 'prefix-invalid', entry: '::ffff:a00:2/-1', position: 0 }],
+  ['prefix is a word', { input: '10.0.0.1/internet', reason: 'prefix-invalid', entry: '10.0.0.1/internet', position: 0 }],
+  ['prefix with a leading zero', { input: '10.0.0.0/08', reason: 'prefix-invalid', entry: '10.0.0.0/08', position: 0 }],
+  ['non-contiguous netmask', { input: '10.0.0.1/255.0.255.0', reason: 'netmask-noncontiguous', entry: '10.0.0.1/255.0.255.0', position: 0 }],
+  ['IPv6 netmask', { input: '10.0.0.1/ffc0::', reason: 'netmask-not-ipv4', entry: '10.0.0.1/ffc0::', position: 0 }],
+  ['dotted netmask on IPv6', { input: 'fe80::/255.255.255.0', reason: 'netmask-not-ipv4', entry: 'fe80::/255.255.255.0', position: 0 }],
+  ['hop count -1', { input: '-1', reason: 'hop-count-format', entry: '-1', position: 0 }],
+  ['hop count 1.5', { input: '1.5', reason: 'hop-count-format', entry: '1.5', position: 0 }],
+  ['hop count +2', { input: '+2', reason: 'hop-count-format', entry: '+2', position: 0 }],
+  ['hop count 1e3', { input: '1e3', reason: 'hop-count-format', entry: '1e3', position: 0 }],
+  ['hop count with leading zero', { input: '01', reason: 'hop-count-format', entry: '01', position: 0 }],
+  ['hop count 65 (above the bound)', { input: '65', reason: 'hop-count-range', entry: '65', position: 0 }],
+  ['number -1', { input: -1, reason: 'hop-count-format', entry: '-1', position: 0 }],
+  ['number 1.5', { input: 1.5, reason: 'hop-count-format', entry: '1.5', position: 0 }],
+  ['number NaN', { input: Number.NaN, reason: 'hop-count-format', entry: 'NaN', position: 0 }],
+  ['number 100', { input: 100, reason: 'hop-count-range', entry: '100', position: 0 }],
+  ['hop count mixed with an address', { input: '1, 10.0.0.1', reason: 'hop-count-in-list', entry: '1', position: 0 }],
+  ['address then hop count', { input: '10.0.0.1 2', reason: 'hop-count-in-list', entry: '2', position: 9 }],
+  ['yes please', { input: 'yes please', reason: 'keyword-in-list', entry: 'yes', position: 0 }],
+  ['true in a list', { input: 'loopback, true', reason: 'keyword-in-list', entry: 'true', position: 10 }],
+  ['unknown word nginx', { input: 'nginx', reason: 'unknown-word', entry: 'nginx', position: 0 }],
+  ['unknown word localhost', { input: 'localhost', reason: 'unknown-word', entry: 'localhost', position: 0 }],
+  ['unknown word after a valid entry', { input: '10.0.0.1, proxy', reason: 'unknown-word', entry: 'proxy', position: 10 }],
+  ['empty list item', { input: '10.0.0.1,,10.0.0.2', reason: 'empty-entry', entry: '', position: 9 }],
+  ['leading comma', { input: ',10.0.0.1', reason: 'empty-entry', entry: '', position: 0 }],
+  ['trailing comma', { input: '10.0.0.1,', reason: 'empty-entry', entry: '', position: 8 }],
+  ['zone on loopback', { input: '::1%lo', reason: 'zone-not-link-local', entry: '::1%lo', position: 0 }],
+  ['zone on a global address', { input: '2001:db8::1%eth0', reason: 'zone-not-link-local', entry: '2001:db8::1%eth0', position: 0 }],
+  ['zone on IPv4', { input: '10.0.0.1%eth0', reason: 'zone-not-link-local', entry: '10.0.0.1%eth0', position: 0 }],
+  ['empty zone', { input: 'fe80::1%', reason: 'zone-invalid', entry: 'fe80::1%', position: 0 }],
+  ['bad IPv6', { input: '::ffff:30.168.1.9000', reason: 'invalid-address', entry: '::ffff:30.168.1.9000', position: 0 }],
+  ['too many IPv6 groups', { input: '1:2:3:4:5:6:7:8:9', reason: 'invalid-address', entry: '1:2:3:4:5:6:7:8:9', position: 0 }],
+  ['two double colons', { input: '1::2::3', reason: 'invalid-address', entry: '1::2::3', position: 0 }],
+  ['address with a port', { input: '10.0.0.1:8080', reason: 'port-not-allowed', entry: '10.0.0.1:8080', position: 0 }],
+  ['bracketed IPv6', { input: '[::1]', reason: 'port-not-allowed', entry: '[::1]', position: 0 }],
+  ['unspecified 0.0.0.0', { input: '0.0.0.0', reason: 'unspecified-address', entry: '0.0.0.0', position: 0 }],
+  ['unspecified ::', { input: '::', reason: 'unspecified-address', entry: '::', position: 0 }],
+  ['array element not a string', { input: ['loopback', 7], reason: 'invalid-type', entry: '[object Number]', position: 1 }],
+  ['array element holding a list', { input: ['10.0.0.1, 10.0.0.2'], reason: 'invalid-address', entry: '10.0.0.1, 10.0.0.2', position: 0 }],
+  ['array element hop count', { input: ['1'], reason: 'hop-count-in-list', entry: '1', position: 0 }],
+  ['an object', { input: { trust: true }, reason: 'invalid-type', entry: '[object Object]', position: 0 }],
+  ['a function', { input: () => true, reason: 'invalid-type', entry: 'function', position: 0 }],
+]
+
+describe('TRUST_PROXY table', () => {
+  it('has at least 60 rows', () => {
+    expect(accepted.length + rejected.length).toBeGreaterThanOrEqual(60)
+  })
+
+  describe.each(accepted)('accepts %s', (_name, row) => {
+    it('gives the exact policy', () => {
+      const p = parseTrustProxy(row.input)
+      expect(p.kind).toBe(row.kind)
+      expect(p.hops).toBe(row.hops)
+      expect([...p.ranges]).toEqual(row.ranges ?? [])
+      expect(p.warnings.map((w) => w.code).sort()).toEqual([...(row.warnings ?? [])].sort())
+      expect(p.toString()).toBe(row.canonical)
+      for (const w of p.warnings) expect(w.message.length).toBeGreaterThan(20)
+    })
+    it('round-trips through toString()', () => {
+      const p = parseTrustProxy(row.input)
+      const again = parseTrustProxy(p.toString())
+      expect({ kind: again.kind, hops: again.hops, ranges: again.ranges }).toEqual({
+        kind: p.kind,
+        hops: p.hops,
+        ranges: p.ranges,
+      })
+    })
+  })
+
+  describe.each(rejected)('rejects %s', (_name, row) => {
+    it('throws a TrustProxyError naming the entry', () => {
+      let error: unknown
+      try {
+        parseTrustProxy(row.input)
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(TrustProxyError)
+      expect(error).toBeInstanceOf(Error)
+      const e = error as TrustProxyError
+      expect(e.code).toBe('ERR_INVALID_TRUST_PROXY')
+      expect(e.name).toBe('TrustProxyError')
+      expect(e.reason).toBe(row.reason)
+      expect(e.entry).toBe(row.entry)
+      expect(e.position).toBe(row.position)
+      expect(e.message).toContain(`entry ${JSON.stringify(row.entry)}`)
+      expect(e.message).toContain(`position ${row.position}`)
+      // The message lists the accepted forms, so the operator can fix it without the docs.
+      expect(e.message).toMatch(/Accepted: .*hop count.*loopback, linklocal, uniquelocal, private and unix/)
+    })
+  })
+})
+
+describe('warnings', () => {
+  it('explain the hop-count risk (no check of who is connected)', () => {
+    const [w] = parseTrustProxy('1').warnings
+    expect(w?.message).toMatch(/forge/)
+  })
+  it('name both entries of a nested pair', () => {
+    const w = parseTrustProxy('10.0.0.0/8 10.9.9.9').warnings.find((x) => x.code === 'nested')
+    expect(w?.entry).toBe('10.9.9.9')
+    expect(w?.message).toContain('10.0.0.0/8')
+  })
+  it('say what a host-bits entry is read as', () => {
+    const w = parseTrustProxy('192.168.1.77/24').warnings[0]
+    expect(w?.message).toContain('192.168.1.0/24')
+  })
+  it('are not duplicated for one name that overlaps itself (private contains loopback)', () => {
+    expect(parseTrustProxy('private').warnings).toEqual([])
+  })
+  it('flag an IPv4-mapped /96 as trust-all IPv4', () => {
+    const p = parseTrustProxy('::ffff:0:0/96')
+    expect(p.ranges).toEqual(['0.0.0.0/0'])
+    expect(p.warnings.map((w) => w.code)).toContain('trust-all')
+  })
+})
+
+describe('policy.trust (the Express / Fastify predicate)', () => {
+  it('is bound: it works detached from the policy', () => {
+    const { trust } = parseTrustProxy('10.0.0.0/8')
+    expect(trust('10.1.2.3', 0)).toBe(true)
+    expect(trust('11.1.2.3', 0)).toBe(false)
+  })
+  it('counts hops for a hop count, whatever the address', () => {
+    const { trust } = parseTrustProxy('2')
+    expect([trust('1.1.1.1', 0), trust('1.1.1.1', 1), trust('1.1.1.1', 2)]).toEqual([true, true, false])
+  })
+  it('matches IPv4-mapped text against IPv4 ranges', () => {
+    expect(parseTrustProxy('127.0.0.1').trust('::ffff:127.0.0.1', 0)).toBe(true)
+  })
+  it('never lets an IPv6 range cover IPv4 (the proxy-addr CVE)', () => {
+    const { trust } = parseTrustProxy('::/1')
+    expect(trust('1.1.1.1', 0)).toBe(false)
+    expect(trust('::ffff:1.1.1.1', 0)).toBe(false)
+    expect(trust('::1', 0)).toBe(true)
+  })
+  it('requires the same zone for a zoned entry', () => {
+    const { trust } = parseTrustProxy('fe80::1%proxy0')
+    expect(trust('fe80::1%proxy0', 0)).toBe(true)
+    expect(trust('fe80::1%edge0', 0)).toBe(false)
+    expect(trust('fe80::1', 0)).toBe(false)
+  })
+  it('trusts a peer with no address only when the list names unix', () => {
+    expect(parseTrustProxy('loopback').trust(undefined, 0)).toBe(false)
+    expect(parseTrustProxy('loopback unix').trust(undefined, 0)).toBe(true)
+  })
+  it('does not trust text that is not an address', () => {
+    expect(parseTrustProxy('0.0.0.0/0').trust('localhost', 1)).toBe(false)
+  })
+  it('is false for none and true for all', () => {
+    expect(parseTrustProxy('false').trust('127.0.0.1', 0)).toBe(false)
+    expect(parseTrustProxy('true').trust('anything', 7)).toBe(true)
+  })
+})
+
+describe('policies are immutable', () => {
+  it('cannot be changed after parsing', () => {
+    const p = parseTrustProxy('10.0.0.0/8')
+    expect(Object.isFrozen(p)).toBe(true)
+    expect(Object.isFrozen(p.ranges)).toBe(true)
+    expect(() => (p.ranges as string[]).push('0.0.0.0/0')).toThrow()
+  })
+  it('does not alter an input array', () => {
+    const input = ['loopback', '10.0.0.1']
+    parseTrustProxy(input)
+    expect(input).toEqual(['loopback', '10.0.0.1'])
+  })
+})
+
+describe('toJSON', () => {
+  it('is stable for scripts', () => {
+    expect(JSON.parse(JSON.stringify(parseTrustProxy('loopback, 10.0.0.1/8')))).toEqual({
+      kind: 'ranges',
+      ranges: ['loopback', '10.0.0.0/8'],
+      warnings: [{ code: 'host-bits', entry: '10.0.0.1/8', message: '"10.0.0.1/8" has host bits set; it is read as 10.0.0.0/8' }],
+      value: 'loopback, 10.0.0.0/8',
+    })
+    expect(JSON.parse(JSON.stringify(parseTrustProxy('2')))).toMatchObject({ kind: 'hops', hops: 2, value: '2' })
+  })
+})
