@@ -185,7 +185,8 @@ function walk(
     W.peerTrusted = trustNoAddress(policy, fn)
   }
   const hasEntries = (W.hasEntries = openHeader(header, mode))
-  const peer = chain !== null || !W.peerTrusted || !hasEntries ? canonicalAt(lastS, lastA, lastB) : undefined
+  // P still holds the peer here (trust checks only read it), so its text costs no second parse.
+  const peer = lastS !== undefined && (chain !== null || !W.peerTrusted || !hasEntries) ? formatParsed(lastS) : undefined
   if (chain !== null) chain.push(peer)
   if (!W.peerTrusted) return peer
   if (!hasEntries) {
