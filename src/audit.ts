@@ -16,7 +16,8 @@ export interface AuditFields {
   peer_ip: string | null
   /**
    * Every hop the walk looked at, socket peer first and the client last: entry `i` is hop `i`,
-   * so `forwarded_chain[trusted_hops] === client_ip`. A hop with no address is null.
+   * so `forwarded_chain[trusted_hops] === client_ip`. A hop with no address (a Unix socket peer)
+   * is null; the chain is empty when the socket address itself is unreadable (`malformed-peer`).
    */
   forwarded_chain: (string | null)[]
   /** How many hops were believed to be proxies (0: the client connected directly). */

@@ -1,2 +1,70 @@
-// Filled in by the adapters work (issue 4).
-export {}
+/**
+ * `@infram/trust-proxy/fastify`: a plugin that decorates `request.clientIp` and
+ * `request.clientInfo`, resolved once per request in an `onRequest` hook.
+ *
+ * To make Fastify's own `request.ip`, `request.ips`, `request.protocol` and `request.host` agree
+ * with it, give Fastify the same policy: `fastify({ trustProxy: policy.trust })`. That is also
+ * how a hop count works on Fastify 5.12.1 and later, which refuse a numeric `trustProxy` (they
+ * then trust no proxy at all): the policy's `trust` is a function, and Fastify accepts functions.
+ *
+ * The plugin is not encapsulated (like a `fastify-plugin` plugin, without depending on it): the
+ * decorations apply to the whole app, whichever context registers it.
+ */
+import type { FastifyPluginCallback } from 'fastify'
+import type { ClientInfo, ResolveOptions, TrustPolicy } from '../index.js'
+import { checkSetup } from './policy-check.js'
+import { resolveRequest } from './node.js'
+
+export type { ClientInfo, ResolveOptions, TrustPolicy }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client address decided by the trust-proxy plugin; undefined when there is none. */
+    clientIp: string | undefined
+    /** The full `resolveClient` result for this request (peer, chain, protocol, host, anomalies). */
+    clientInfo: ClientInfo
+  }
+}
+
+export interface FastifyClientIpOptions extends ResolveOptions {
+  /** The policy from `parseTrustProxy(process.env.TRUST_PROXY)`. */
+  policy: TrustPolicy
+}
+
+/**
+ * ```js
+ * const policy = parseTrustProxy(process.env.TRUST_PROXY) // throws on a bad value, at startup
+ * const app = fastify({ trustProxy: policy.trust })
+ * app.register(fastifyClientIp, { policy })
+ * app.get('/', (request) => request.clientIp)
+ * ```
+ */
+const plugin = function trustProxyClientIp(fastify, opts, done) {
+  const { policy, ...options } = opts ?? ({} as FastifyClientIpOptions)
+  try {
+    checkSetup(policy, options, 'fastifyClientIp')
+  } catch (err) {
+    // A callback plugin reports errors through done(): app.register() / app.ready() then reject.
+    done(err as Error)
+    return
+  }
+  // Declared up front with empty values (Fastify keeps request objects one shape) and filled in
+  // by the hook before any route handler runs.
+  fastify.decorateRequest('clientIp', undefined)
+  fastify.decorateRequest('clientInfo', null as unknown as ClientInfo)
+  fastify.addHook('onRequest', function resolveClientIp(request, _reply, next) {
+    const info = resolveRequest(policy, request.raw, options)
+    request.clientInfo = info
+    request.clientIp = info.ip
+    next()
+  })
+  done()
+} as FastifyPluginCallback<FastifyClientIpOptions>
+
+// What fastify-plugin would set: skip encapsulation, and a name for Fastify's logs and errors.
+Object.assign(plugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@infram/trust-proxy',
+})
+
+export const fastifyClientIp: FastifyPluginCallback<FastifyClientIpOptions> = plugin
