@@ -9,7 +9,7 @@
  * Like `ip`, the cursor keeps its state in module-level scratch variables so that the hot path
  * allocates nothing. It is not re-entrant: one walk at a time (JavaScript runs one at a time).
  */
-import { MAX_ENTRY_LENGTH, formatParsed, isOWS, parseAddress } from './ip.js'
+import { MAX_ENTRY_LENGTH, P, formatParsed, isOWS, parseAddress } from './ip.js'
 
 /** Which header carries the client address. */
 export type HeaderMode = 0 | 1 | 2
@@ -21,7 +21,7 @@ export const MODE_FORWARDED: HeaderMode = 1
 export const MODE_SINGLE: HeaderMode = 2
 
 /** An X-Forwarded-For item longer than this (white space included) cannot be an address. */
-const MAX_ITEM = MAX_ENTRY_LENGTH + 64
+export const MAX_ITEM = MAX_ENTRY_LENGTH + 64
 /** A Forwarded element longer than this is not one a proxy wrote (host names are <= 255). */
 const MAX_ELEMENT = 1024
 
@@ -145,6 +145,57 @@ function nextXff(): void {
   pos = k
   C.s = s
   trimmed(k + 1, end)
+}
+
+/**
+ * The fast path of the X-Forwarded-For walk: reads the item that ends at `end` (exclusive) as a
+ * plain dotted IPv4 address, right to left, in the same pass that finds the comma before it.
+ * On success the address is in P and the result is the index of that comma (-1 at the start of
+ * the header). Anything else (IPv6, a port, junk) gives -2, and the caller reads the item the
+ * general way: this only ever accepts what {@link parseAddress} accepts.
+ */
+export function readIPv4Item(s: string, end: number): number {
+  const stop = end - MAX_ITEM
+  let k = end - 1
+  while (k >= 0 && isOWS(s.charCodeAt(k))) k--
+  const b = k + 1
+  let v = 0
+  for (let shift = 0; ; shift += 8) {
+    let c = k >= 0 ? s.charCodeAt(k) : 0
+    if (c < 48 || c > 57) return -2
+    let octet = c - 48
+    c = --k >= 0 ? s.charCodeAt(k) : 0
+    if (c >= 48 && c <= 57) {
+      const tens = c - 48
+      octet += tens * 10
+      c = --k >= 0 ? s.charCodeAt(k) : 0
+      if (c >= 48 && c <= 57) {
+        // Three digits: no leading zero, at most 255, and no fourth digit.
+        if (c === 48) return -2
+        octet += (c - 48) * 100
+        if (octet > 255) return -2
+        c = --k >= 0 ? s.charCodeAt(k) : 0
+        if (c >= 48 && c <= 57) return -2
+      } else if (tens === 0) {
+        return -2 // a leading zero: octal to some readers
+      }
+    }
+    v |= octet << shift
+    if (shift === 24) break
+    if (c !== 46 /* . */) return -2
+    k--
+  }
+  const a = k + 1
+  while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
+  if (k >= 0 && s.charCodeAt(k) !== 44 /* , */) return -2
+  if (v === 0) return -2 // 0.0.0.0 is no host: let the general path call it malformed
+  P.family = 4
+  P.v4 = v
+  P.zs = P.ze = 0
+  P.as = a
+  P.ae = b
+  P.plain = true
+  return k
 }
 
 /** The parameters of the last Forwarded element parsed, as offsets into FW.s. */

@@ -4,6 +4,7 @@
  * Why by hand: this runs for every hop of every request. A regex or a general-purpose parser
  * (ipaddr.js) costs microseconds and allocates; scanning char codes costs nanoseconds and
  * allocates nothing until the caller asks for the canonical string of the one address it returns.
+ * When the text is already canonical (as proxies write it), that string is a slice of the input.
  *
  * Why strict: the text in a forwarding header is written by whoever sent it. Every lenient form a
  * parser accepts (inet_aton's `127.1`, octal `010.0.0.1`, hex `0x7f.0.0.1`) is a second spelling
@@ -12,17 +13,18 @@
  * that proxies really write (`1.2.3.4:5678`, `[2001:db8::1]:443`).
  *
  * The parser writes its result into the module-level scratch record {@link P} instead of
- * returning an object, so that the per-request path allocates nothing. It is not re-entrant:
- * read P before the next call to {@link parseAddress}.
+ * returning an object, so that the per-request path allocates nothing. Every number in it is a
+ * signed 32-bit integer (the bits of the address), which V8 keeps unboxed. It is not re-entrant:
+ * read P before the next call to a parse function.
  */
 
-/** The parsed address of the last successful {@link parseAddress} call. */
+/** The parsed address of the last successful parse. */
 export const P = {
   /** 4 or 6. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is reported as 4: it is that IPv4 host. */
   family: 4 as 4 | 6,
-  /** IPv4 value as an unsigned 32-bit integer (family 4). */
+  /** IPv4 value: the 32 bits as a signed integer (`>>> 0` for the unsigned value). */
   v4: 0,
-  /** IPv6 value as four unsigned 32-bit words, most significant first (family 6). */
+  /** IPv6 value: four 32-bit words, most significant first, as signed integers. */
   w0: 0,
   w1: 0,
   w2: 0,
@@ -30,10 +32,10 @@ export const P = {
   /** Zone of a link-local IPv6 address, as offsets into the parsed string; zs === ze when none. */
   zs: 0,
   ze: 0,
-  /** The address text (without brackets, port or zone) as offsets into the parsed string. */
+  /** Where the address text is in the parsed string (without brackets, port or zone). */
   as: 0,
   ae: 0,
-  /** True when the text between as and ae is already canonical (plain dotted IPv4). */
+  /** True when the text between as and ae is already the canonical form. */
   plain: false,
 }
 
@@ -42,100 +44,188 @@ export const MAX_ENTRY_LENGTH = 128
 /** Zones are interface names or numbers; Linux caps names at 15 bytes. */
 const MAX_ZONE_LENGTH = 64
 
-const G = new Uint16Array(8)
+const G = new Int32Array(8)
+
+/** Hex digit values by char code (below 128), -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1)
+for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c
+for (let c = 0; c < 6; c++) HEX_VALUE[97 + c] = HEX_VALUE[65 + c] = 10 + c
 
 function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48
-  if (c >= 97 && c <= 102) return c - 87
-  if (c >= 65 && c <= 70) return c - 55
-  return -1
+  return c < 128 ? HEX_VALUE[c]! : -1
 }
 
 /**
- * Strict dotted-decimal IPv4 between i and end, or -1. Four octets, each 0-255, no leading zero
- * (a leading zero means octal to inet_aton, so `010.0.0.1` would be 8.0.0.1 to some readers).
+ * Strict dotted-decimal IPv4 starting at i: four octets, each 0-255, no leading zero (a leading
+ * zero means octal to inet_aton, so `010.0.0.1` would be 8.0.0.1 to some readers). Stops after
+ * the fourth octet and returns where it stopped (the caller checks what follows), or -1. The
+ * value goes to P.v4.
  */
-export function parseIPv4(s: string, i: number, end: number): number {
+export function scanIPv4(s: string, i: number, end: number): number {
   let value = 0
-  let octets = 0
-  while (true) {
+  for (let octets = 0; ; ) {
     if (i >= end) return -1
-    let c = s.charCodeAt(i)
+    let c = s.charCodeAt(i++)
     if (c < 48 || c > 57) return -1
     let octet = c - 48
-    let digits = 1
-    i++
-    while (i < end) {
+    if (i < end) {
       c = s.charCodeAt(i)
-      if (c < 48 || c > 57) break
-      if (octet === 0 || digits === 3) return -1
-      octet = octet * 10 + (c - 48)
-      digits++
-      i++
+      if (c >= 48 && c <= 57) {
+        if (octet === 0) return -1
+        octet = octet * 10 + c - 48
+        i++
+        if (i < end) {
+          c = s.charCodeAt(i)
+          if (c >= 48 && c <= 57) {
+            octet = octet * 10 + c - 48
+            if (octet > 255) return -1
+            i++
+          }
+        }
+      }
     }
-    if (octet > 255) return -1
-    value = value * 256 + octet
-    octets++
-    if (octets === 4) return i === end ? value : -1
+    value = (value << 8) | octet
+    if (++octets === 4) {
+      P.v4 = value
+      return i
+    }
     if (i >= end || s.charCodeAt(i) !== 46 /* . */) return -1
     i++
   }
 }
 
-/** RFC 4291 text form between i and end into G; false when it is not one. */
-function parseIPv6Groups(s: string, i: number, end: number): boolean {
+/**
+ * Strict dotted-decimal IPv4 filling exactly i..end: the unsigned value, or -1. For
+ * configuration-time callers; the request path uses {@link scanIPv4}.
+ */
+export function parseIPv4(s: string, i: number, end: number): number {
+  return scanIPv4(s, i, end) === end ? P.v4 >>> 0 : -1
+}
+
+/**
+ * IPv6 with an optional zone, between i and end, into P. Accepts the unspecified address (a
+ * range may start there); {@link parseAddress} is the one that refuses it as a host.
+ */
+export function parseIPv6(s: string, i: number, end: number): boolean {
   let n = 0
   let gap = -1
-  if (i < end && s.charCodeAt(i) === 58 /* : */) {
-    if (i + 1 >= end || s.charCodeAt(i + 1) !== 58) return false
+  let canonical = true
+  let tail = -1
+  let k = i
+  if (k < end && s.charCodeAt(k) === 58 /* : */) {
+    if (k + 1 >= end || s.charCodeAt(k + 1) !== 58) return false
     gap = 0
-    i += 2
+    k += 2
   }
-  while (i < end) {
+  while (k < end) {
+    let c = s.charCodeAt(k)
+    if (c === 37 /* % */) break
     if (n === 8) return false
-    const groupStart = i
+    const start = k
     let v = 0
-    let digits = 0
-    while (i < end) {
-      const h = hexValue(s.charCodeAt(i))
-      if (h < 0) break
-      if (++digits > 4) return false
-      v = v * 16 + h
-      i++
+    let h = hexValue(c)
+    while (h >= 0) {
+      if (k - start === 4) return false
+      if (c >= 65 && c <= 70) canonical = false
+      v = (v << 4) | h
+      if (++k === end) break
+      c = s.charCodeAt(k)
+      h = hexValue(c)
     }
-    if (digits === 0) return false
-    if (i < end && s.charCodeAt(i) === 46 /* . */) {
+    if (k === start) return false
+    if (k < end && c === 46 /* . */) {
       // An embedded IPv4 address may only fill the last 32 bits.
       if (n > 6) return false
-      const v4 = parseIPv4(s, groupStart, end)
-      if (v4 < 0) return false
-      G[n++] = v4 >>> 16
-      G[n++] = v4 & 0xffff
-      i = end
+      let te = k
+      while (te < end && s.charCodeAt(te) !== 37) te++
+      if (scanIPv4(s, start, te) !== te) return false
+      G[n++] = P.v4 >>> 16
+      G[n++] = P.v4 & 0xffff
+      tail = start
+      k = te
       break
     }
+    if (k - start > 1 && s.charCodeAt(start) === 48) canonical = false
     G[n++] = v
-    if (i === end) break
-    if (s.charCodeAt(i) !== 58) return false
-    i++
-    if (i < end && s.charCodeAt(i) === 58) {
+    if (k === end || c === 37) break
+    if (c !== 58) return false
+    if (++k < end && s.charCodeAt(k) === 58) {
       if (gap >= 0) return false
       gap = n
-      i++
-    } else if (i === end) {
+      k++
+    } else if (k === end || s.charCodeAt(k) === 37) {
       return false
     }
   }
+  const addrEnd = k
   if (gap >= 0) {
     // "::" stands for at least one group of zeros.
     if (n === 8) return false
-    const tail = n - gap
-    for (let k = 0; k < tail; k++) G[7 - k] = G[n - 1 - k]!
-    for (let k = gap; k < 8 - tail; k++) G[k] = 0
+    const moved = n - gap
+    for (let m = 1; m <= moved; m++) G[8 - m] = G[n - m]!
+    for (let m = gap; m < 8 - moved; m++) G[m] = 0
   } else if (n !== 8) {
     return false
   }
+  if (addrEnd < end) {
+    // A zone must be a plain interface name or number: anything else could smuggle text
+    // (spaces, colons, quotes) into an audit record.
+    const zlen = end - addrEnd - 1
+    if (zlen === 0 || zlen > MAX_ZONE_LENGTH) return false
+    for (let z = addrEnd + 1; z < end; z++) if (!isZoneChar(s.charCodeAt(z))) return false
+  }
+  P.as = i
+  P.ae = addrEnd
+  P.zs = P.ze = 0
+  const g = G
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    // IPv4-mapped: the same host as the IPv4 address, so it is matched and shown as IPv4. Its
+    // dotted tail, when it has one, is that address's canonical text already.
+    P.family = 4
+    P.v4 = (g[6]! << 16) | g[7]!
+    P.plain = tail >= 0
+    if (tail >= 0) P.as = tail
+    return true
+  }
+  P.family = 6
+  P.w0 = (g[0]! << 16) | g[1]!
+  P.w1 = (g[2]! << 16) | g[3]!
+  P.w2 = (g[4]! << 16) | g[5]!
+  P.w3 = (g[6]! << 16) | g[7]!
+  // Canonical (RFC 5952) text compresses exactly the longest run of two or more zero groups, the
+  // first of equal runs; then the input slice is the answer and no string needs building.
+  P.plain = canonical && tail < 0 && gap === longestZeroRun(g) && (gap < 0 || 8 - n === zeroRunLength(g, gap))
+  // A zone only means something on a link-local address (fe80::/10); elsewhere it is dropped.
+  if (addrEnd < end && (g[0]! & 0xffc0) === 0xfe80) {
+    P.zs = addrEnd + 1
+    P.ze = end
+  }
   return true
+}
+
+/** Start of the RFC 5952 run to compress (longest of two or more zero groups, first of equals), or -1. */
+function longestZeroRun(g: Int32Array): number {
+  let best = -1
+  let bestLen = 1
+  for (let k = 0; k < 8; ) {
+    if (g[k] !== 0) {
+      k++
+      continue
+    }
+    const start = k
+    while (k < 8 && g[k] === 0) k++
+    if (k - start > bestLen) {
+      best = start
+      bestLen = k - start
+    }
+  }
+  return best
+}
+
+function zeroRunLength(g: Int32Array, at: number): number {
+  let k = at
+  while (k < 8 && g[k] === 0) k++
+  return k - at
 }
 
 function isZoneChar(c: number): boolean {
@@ -151,96 +241,32 @@ function isZoneChar(c: number): boolean {
 }
 
 /**
- * IPv6 address with an optional zone, between i and end, into P. Accepts the unspecified
- * address (a range may start there); {@link parseAddress} is the one that refuses it as a host.
- */
-export function parseIPv6(s: string, i: number, end: number): boolean {
-  let zone = -1
-  for (let k = i; k < end; k++) {
-    if (s.charCodeAt(k) === 37 /* % */) {
-      zone = k
-      break
-    }
-  }
-  const addrEnd = zone < 0 ? end : zone
-  if (!parseIPv6Groups(s, i, addrEnd)) return false
-  P.as = i
-  P.ae = addrEnd
-  P.plain = false
-  if (zone >= 0) {
-    // A zone must be a plain interface name or number: anything else could smuggle text
-    // (spaces, colons, quotes) into an audit record.
-    const zlen = end - zone - 1
-    if (zlen === 0 || zlen > MAX_ZONE_LENGTH) return false
-    for (let k = zone + 1; k < end; k++) if (!isZoneChar(s.charCodeAt(k))) return false
-  }
-  const g = G
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    // IPv4-mapped: the same host as the IPv4 address, so it is matched and shown as IPv4.
-    P.family = 4
-    P.v4 = g[6]! * 65536 + g[7]!
-    P.zs = P.ze = 0
-    return true
-  }
-  P.family = 6
-  P.w0 = (g[0]! * 65536 + g[1]!) >>> 0
-  P.w1 = (g[2]! * 65536 + g[3]!) >>> 0
-  P.w2 = (g[4]! * 65536 + g[5]!) >>> 0
-  P.w3 = (g[6]! * 65536 + g[7]!) >>> 0
-  // A zone only means something on a link-local address (fe80::/10); elsewhere it is dropped.
-  if (zone >= 0 && (g[0]! & 0xffc0) === 0xfe80) {
-    P.zs = zone + 1
-    P.ze = end
-  } else {
-    P.zs = P.ze = 0
-  }
-  return true
-}
-
-/**
  * Parses one address as proxies write it, between offsets i and end of s (already trimmed):
  * `a.b.c.d`, `a.b.c.d:port`, an IPv6 address with optional `%zone`, `[IPv6]` or `[IPv6]:port`.
  * Fills {@link P} and returns true, or returns false for anything else, including the
  * unspecified addresses `0.0.0.0` and `::`, which never name a host.
  */
 export function parseAddress(s: string, i: number, end: number): boolean {
-  if (i >= end || end - i > MAX_ENTRY_LENGTH) return false
-  const first = s.charCodeAt(i)
-  if (first === 91 /* [ */) {
-    let close = -1
-    for (let k = i + 1; k < end; k++) {
-      if (s.charCodeAt(k) === 93 /* ] */) {
-        close = k
-        break
-      }
-    }
-    if (close < 0) return false
+  if (end - i > MAX_ENTRY_LENGTH || i >= end) return false
+  if (s.charCodeAt(i) === 91 /* [ */) {
+    let close = i + 1
+    while (close < end && s.charCodeAt(close) !== 93 /* ] */) close++
+    if (close === end) return false
     if (close + 1 !== end && !isPort(s, close + 1, end)) return false
     return parseIPv6(s, i + 1, close) && isHost()
   }
-  // IPv4 (optionally with a port) has exactly one colon at most; IPv6 has at least two.
-  let colon = -1
-  let colons = 0
-  for (let k = i; k < end; k++) {
-    if (s.charCodeAt(k) === 58) {
-      if (colons++ === 0) colon = k
-    }
+  // Most entries are IPv4: try that first, in one pass.
+  const stop = scanIPv4(s, i, end)
+  if (stop === end || (stop > 0 && isPort(s, stop, end))) {
+    if (P.v4 === 0) return false // 0.0.0.0 is no host
+    P.family = 4
+    P.zs = P.ze = 0
+    P.as = i
+    P.ae = stop
+    P.plain = true
+    return true
   }
-  if (colons >= 2) return parseIPv6(s, i, end) && isHost()
-  let addrEnd = end
-  if (colons === 1) {
-    if (!isPort(s, colon, end)) return false
-    addrEnd = colon
-  }
-  const v4 = parseIPv4(s, i, addrEnd)
-  if (v4 <= 0) return false // -1 is not an address; 0.0.0.0 is no host
-  P.family = 4
-  P.v4 = v4
-  P.zs = P.ze = 0
-  P.as = i
-  P.ae = addrEnd
-  P.plain = true
-  return true
+  return parseIPv6(s, i, end) && isHost()
 }
 
 /** False for the unspecified addresses `::` and `::ffff:0.0.0.0`: they never name a host. */
@@ -260,9 +286,22 @@ function isPort(s: string, i: number, end: number): boolean {
   return v <= 65535
 }
 
-/** Dotted-decimal text of an unsigned 32-bit IPv4 value. */
+/** Dotted-decimal text of an IPv4 value (signed or unsigned 32-bit). */
 export function formatIPv4(v: number): string {
   return (v >>> 24) + '.' + ((v >>> 16) & 255) + '.' + ((v >>> 8) & 255) + '.' + (v & 255)
+}
+
+/** Hex text of 0..255 without leading zeros, and with two digits. */
+const HEX1: string[] = []
+const HEX2: string[] = []
+for (let b = 0; b < 256; b++) {
+  HEX1.push(b.toString(16))
+  HEX2.push(b.toString(16).padStart(2, '0'))
+}
+
+function hexGroup(g: number): string {
+  const hi = g >>> 8
+  return hi === 0 ? HEX1[g]! : HEX1[hi]! + HEX2[g & 255]!
 }
 
 /**
@@ -270,45 +309,30 @@ export function formatIPv4(v: number): string {
  * the longest run of two or more zero groups (the first of equals) written as `::`.
  */
 export function formatIPv6(w0: number, w1: number, w2: number, w3: number): string {
-  G[0] = w0 >>> 16
-  G[1] = w0 & 0xffff
-  G[2] = w1 >>> 16
-  G[3] = w1 & 0xffff
-  G[4] = w2 >>> 16
-  G[5] = w2 & 0xffff
-  G[6] = w3 >>> 16
-  G[7] = w3 & 0xffff
-  let bestStart = -1
-  let bestLen = 1
-  for (let k = 0; k < 8; ) {
-    if (G[k] !== 0) {
-      k++
-      continue
-    }
-    let e = k
-    while (e < 8 && G[e] === 0) e++
-    if (e - k > bestLen) {
-      bestStart = k
-      bestLen = e - k
-    }
-    k = e
-  }
+  const g = G
+  g[0] = w0 >>> 16
+  g[1] = w0 & 0xffff
+  g[2] = w1 >>> 16
+  g[3] = w1 & 0xffff
+  g[4] = w2 >>> 16
+  g[5] = w2 & 0xffff
+  g[6] = w3 >>> 16
+  g[7] = w3 & 0xffff
+  const best = longestZeroRun(g)
   let out = ''
-  for (let k = 0; k < 8; k++) {
-    if (k === bestStart) {
-      out += '::'
-      k += bestLen - 1
-      continue
-    }
-    if (out.length > 0 && !out.endsWith(':')) out += ':'
-    out += G[k]!.toString(16)
-  }
+  const leftEnd = best < 0 ? 8 : best
+  for (let k = 0; k < leftEnd; k++) out += (k === 0 ? '' : ':') + hexGroup(g[k]!)
+  if (best < 0) return out
+  out += '::'
+  const rightStart = best + zeroRunLength(g, best)
+  for (let k = rightStart; k < 8; k++) out += (k === rightStart ? '' : ':') + hexGroup(g[k]!)
   return out
 }
 
 /** Canonical text of the address in {@link P}, which was parsed from s. */
 export function formatParsed(s: string): string {
-  if (P.family === 4) return P.plain ? s.slice(P.as, P.ae) : formatIPv4(P.v4)
+  if (P.plain) return s.slice(P.as, P.zs === P.ze ? P.ae : P.ze)
+  if (P.family === 4) return formatIPv4(P.v4)
   const text = formatIPv6(P.w0, P.w1, P.w2, P.w3)
   return P.zs === P.ze ? text : text + '%' + s.slice(P.zs, P.ze)
 }

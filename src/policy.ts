@@ -10,7 +10,7 @@
  * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
  */
 import { P, formatIPv4, formatIPv6, isOWS, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
-import { type Cidr, RangeSet, cidrWithin, maskBits } from './ranges.js'
+import { type Cidr, RangeSet, cidrBounds, maskBits } from './ranges.js'
 
 /** What a policy trusts. */
 export type PolicyKind = 'none' | 'all' | 'hops' | 'ranges'
@@ -390,10 +390,12 @@ interface Parsed {
 
 function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy {
   const parsed: Parsed[] = []
-  const warnings: TrustProxyWarning[] = []
+  const warnings = new Warnings()
   let unix = false
   for (const [entry, position] of entries) {
-    const lower = entry.toLowerCase()
+    // Only words need lower-casing; addresses (the bulk of a long list) start with a digit or ':'.
+    const c0 = entry.charCodeAt(0)
+    const lower = (c0 >= 48 && c0 <= 58) ? entry : entry.toLowerCase()
     if (lower === 'unix') {
       unix = true
       parsed.push({ text: 'unix', cidrs: [], entry, position })
@@ -416,69 +418,98 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
       )
     }
     const cidr = parseRangeEntry(entry, position)
-    if (cidr.hostBits) {
-      warnings.push({
-        code: 'host-bits',
-        entry,
-        message: `"${entry}" has host bits set; it is read as ${cidr.text}`,
-      })
-    }
+    if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
     parsed.push({ text: cidr.text, cidrs: [cidr.cidr], entry, position })
   }
   collectOverlapWarnings(parsed, warnings)
   const cidrs = parsed.flatMap((p) => p.cidrs)
   if (cidrs.some((c) => c.prefix === 0)) {
-    warnings.push({
-      code: 'trust-all',
-      message:
-        'A /0 range trusts every address of its family: any client can then forge its IP. Name your proxies instead.',
-    })
+    warnings.add('trust-all', undefined, () => 'A /0 range trusts every address of its family: any client can then forge its IP. Name your proxies instead.')
   }
-  return new TrustPolicy('ranges', undefined, parsed.map((p) => p.text), cidrs, unix, warnings)
+  return new TrustPolicy('ranges', undefined, parsed.map((p) => p.text), cidrs, unix, warnings.done())
 }
 
-function collectOverlapWarnings(parsed: Parsed[], warnings: TrustProxyWarning[]): void {
+/** Per-entry warnings shown one by one; past this, one warning says how many more there are. */
+const MAX_WARNINGS_PER_CODE = 20
+
+/**
+ * Collects warnings. A 10,000-entry cloud list can have thousands of nested or host-bits entries;
+ * a list of thousands of warnings helps no one (and building them costs startup time), so each
+ * kind is capped and the messages past the cap are never built.
+ */
+class Warnings {
+  readonly list: TrustProxyWarning[] = []
+  private readonly counts = new Map<TrustProxyWarningCode, number>()
+
+  add(code: TrustProxyWarningCode, entry: string | undefined, message: () => string): void {
+    const n = (this.counts.get(code) ?? 0) + 1
+    this.counts.set(code, n)
+    if (n <= MAX_WARNINGS_PER_CODE) this.list.push(entry === undefined ? { code, message: message() } : { code, entry, message: message() })
+  }
+
+  done(): TrustProxyWarning[] {
+    for (const [code, n] of this.counts) {
+      if (n > MAX_WARNINGS_PER_CODE) {
+        this.list.push({ code, message: `and ${n - MAX_WARNINGS_PER_CODE} more "${code}" warnings like the ones above` })
+      }
+    }
+    return this.list
+  }
+}
+
+function collectOverlapWarnings(parsed: Parsed[], warnings: Warnings): void {
   const seen = new Map<string, Parsed>()
-  const flat: { c: Cidr; p: Parsed }[] = []
+  const v4: Span<number>[] = []
+  const v6: Span<bigint>[] = []
   for (const p of parsed) {
     const prev = seen.get(p.text)
     if (prev !== undefined) {
-      warnings.push({ code: 'duplicate', entry: p.entry, message: `"${p.entry}" repeats "${prev.entry}"` })
+      warnings.add('duplicate', p.entry, () => `"${p.entry}" repeats "${prev.entry}"`)
       continue
     }
     seen.set(p.text, p)
-    for (const c of p.cidrs) flat.push({ c, p })
-  }
-  // CIDR blocks are either nested or disjoint: sorted by start (widest first), an entry is nested
-  // when it starts inside the widest block seen so far.
-  const keyed = flat.map((item) => {
-    const c = item.c
-    const key =
-      c.family === 4 ? [4, (c.v4 & maskBits(c.prefix)) >>> 0] : [6, ...c.w.map((w, k) => (w & maskBits(c.prefix - 32 * k)) >>> 0)]
-    return { ...item, key }
-  })
-  keyed.sort((a, b) => {
-    for (let k = 0; k < a.key.length; k++) {
-      if (a.key[k] !== b.key[k]) return a.key[k]! - (b.key[k] ?? 0)
-    }
-    return a.c.prefix - b.c.prefix
-  })
-  const reported = new Set<string>()
-  let outer: { c: Cidr; p: Parsed } | undefined
-  for (const item of keyed) {
-    if (outer !== undefined && outer.p !== item.p && cidrWithin(item.c, outer.c)) {
-      const pair = item.p.entry + '\u0000' + outer.p.entry
-      if (!reported.has(pair)) {
-        reported.add(pair)
-        warnings.push({
-          code: 'nested',
-          entry: item.p.entry,
-          message: `"${item.p.entry}" is already covered by "${outer.p.entry}"`,
-        })
+    for (const c of p.cidrs) {
+      if (c.family === 4) {
+        const start = (c.v4 & maskBits(c.prefix)) >>> 0
+        v4.push({ p, start, end: start + 2 ** (32 - c.prefix) - 1, zone: '' })
+      } else {
+        const [start, end] = cidrBounds(c)
+        v6.push({ p, start, end, zone: c.zone })
       }
+    }
+  }
+  nestedWarnings(v4, warnings)
+  nestedWarnings(v6, warnings)
+}
+
+interface Span<T extends number | bigint> {
+  p: Parsed
+  start: T
+  end: T
+  zone: string
+}
+
+/**
+ * CIDR blocks are either nested or disjoint: sorted by start (widest first), a block is nested
+ * when it starts inside the widest block seen so far. (A zoned range is nested only in a range
+ * of the same zone or of none.)
+ */
+function nestedWarnings<T extends number | bigint>(spans: Span<T>[], warnings: Warnings): void {
+  spans.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end > b.end ? -1 : a.end < b.end ? 1 : 0))
+  const reported = new Set<string>()
+  let outer: Span<T> | undefined
+  for (const item of spans) {
+    const inside = outer !== undefined && item.start <= outer.end && (outer.zone === '' || outer.zone === item.zone)
+    if (!inside) {
+      outer = item
       continue
     }
-    if (outer === undefined || !cidrWithin(item.c, outer.c)) outer = item
+    if (outer!.p === item.p) continue
+    const pair = item.p.entry + '\u0000' + outer!.p.entry
+    if (reported.has(pair)) continue
+    reported.add(pair)
+    const by = outer!.p.entry
+    warnings.add('nested', item.p.entry, () => `"${item.p.entry}" is already covered by "${by}"`)
   }
 }
 
@@ -514,10 +545,10 @@ function parseRangeEntry(entry: string, position: number): RangeEntry {
     }
     if (P.family === 4) {
       mapped = true
-      value4 = P.v4
-      words = [0, 0, 0xffff, P.v4]
+      value4 = P.v4 >>> 0
+      words = [0, 0, 0xffff, value4]
     } else {
-      words = [P.w0, P.w1, P.w2, P.w3]
+      words = [P.w0 >>> 0, P.w1 >>> 0, P.w2 >>> 0, P.w3 >>> 0]
     }
     family = 6
   } else {
@@ -568,7 +599,9 @@ function parseRangeEntry(entry: string, position: number): RangeEntry {
     const net = (value4 & m) >>> 0
     hostBits = net !== value4
     cidr = { family: 4, v4: net, w: [0, 0, 0, 0], prefix, zone: '' }
-    text = formatIPv4(net) + (prefix === 32 ? '' : '/' + prefix)
+    // Strict IPv4 text is canonical already: reuse it unless normalising changed something.
+    const asWritten = !mapped && !hostBits && prefix !== 32 && suffix !== undefined && /^[0-9]+$/.test(suffix)
+    text = asWritten || (!mapped && suffix === undefined) ? entry : formatIPv4(net) + (prefix === 32 ? '' : '/' + prefix)
   } else {
     const net = words.map((w, k) => (w & maskBits(prefix - 32 * k)) >>> 0) as [number, number, number, number]
     hostBits = net.some((w, k) => w !== words[k])

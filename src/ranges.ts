@@ -10,14 +10,17 @@
  * stored as the IPv4 range it maps; any other IPv6 range, however wide, never covers an IPv4
  * address. That is the rule whose absence was proxy-addr's CVE: `::ffff:10.0.0.0/8` once
  * trusted all of IPv4.
+ *
+ * Interval bounds are stored as 32-bit words with the sign bit flipped, so that signed integer
+ * comparison orders them as unsigned: V8 keeps such values unboxed, and a lookup allocates nothing.
  */
 
 /** One range in numeric form. IPv6 values are four 32-bit words, most significant first. */
 export interface Cidr {
   family: 4 | 6
-  /** IPv4 network value (family 4). */
+  /** IPv4 network value (family 4), signed or unsigned 32-bit. */
   v4: number
-  /** IPv6 network words (family 6). */
+  /** IPv6 network words (family 6), signed or unsigned 32-bit each. */
   w: [number, number, number, number]
   prefix: number
   /** Zone of a link-local IPv6 range; only addresses with the same zone match it. */
@@ -31,165 +34,142 @@ export function maskBits(bits: number): number {
   return (0xffffffff << (32 - bits)) >>> 0
 }
 
-/** The start and end of an IPv6 CIDR as 4+4 words. */
-function bounds6(c: Cidr, start: Uint32Array, end: Uint32Array, at: number): void {
-  for (let k = 0; k < 4; k++) {
-    const m = maskBits(c.prefix - k * 32)
-    start[at + k] = (c.w[k]! & m) >>> 0
-    end[at + k] = (c.w[k]! | ~m) >>> 0
-  }
+/** A 32-bit word (signed or unsigned) with its sign bit flipped: signed order = unsigned order. */
+const bias = (w: number): number => (w ^ 0x80000000) | 0
+
+function cidrBig(c: Cidr): [bigint, bigint] {
+  const bits = c.family === 4 ? 32 : 128
+  let v = 0n
+  if (c.family === 4) v = BigInt(c.v4 >>> 0)
+  else for (const w of c.w) v = (v << 32n) | BigInt(w >>> 0)
+  const size = 1n << BigInt(bits - c.prefix)
+  const start = (v / size) * size
+  return [start, start + size - 1n]
 }
 
-function cmp6(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
-  for (let k = 0; k < 4; k++) {
-    const x = a[ai + k]!
-    const y = b[bi + k]!
-    if (x !== y) return x < y ? -1 : 1
+/** Sorted, merged [start, end] intervals (overlapping or adjacent ones joined). */
+function merge<T extends number | bigint>(intervals: [T, T][], next: (x: T) => T): [T, T][] {
+  intervals.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const out: [T, T][] = []
+  for (const [s, e] of intervals) {
+    const last = out[out.length - 1]
+    if (last !== undefined && s <= next(last[1])) {
+      if (e > last[1]) last[1] = e
+    } else {
+      out.push([s, e])
+    }
   }
-  return 0
-}
-
-/** Adds one to a 128-bit value in place; returns false on overflow. */
-function inc6(a: Uint32Array, ai: number): boolean {
-  for (let k = 3; k >= 0; k--) {
-    const v = (a[ai + k]! + 1) >>> 0
-    a[ai + k] = v
-    if (v !== 0) return true
-  }
-  return false
+  return out
 }
 
 /** Below this many intervals a linear scan beats a binary search. */
 const LINEAR_MAX = 8
 
+/** Lexicographic comparison of the biased 128-bit value at `at` with (b0, b1, b2, b3). */
+function cmp6(a: Int32Array, at: number, b0: number, b1: number, b2: number, b3: number): number {
+  let x = a[at]!
+  if (x !== b0) return x < b0 ? -1 : 1
+  x = a[at + 1]!
+  if (x !== b1) return x < b1 ? -1 : 1
+  x = a[at + 2]!
+  if (x !== b2) return x < b2 ? -1 : 1
+  x = a[at + 3]!
+  return x === b3 ? 0 : x < b3 ? -1 : 1
+}
+
 /** A compiled set of CIDRs: sorted disjoint intervals per family, and zoned link-local ranges. */
 export class RangeSet {
-  /** IPv4 interval starts and ends, sorted, disjoint and not adjacent. */
-  private readonly s4: Float64Array
-  private readonly e4: Float64Array
-  /** IPv6 interval starts and ends, four words each. */
-  private readonly s6: Uint32Array
-  private readonly e6: Uint32Array
-  private readonly n6: number
+  /** IPv4 interval starts and ends (biased), sorted and disjoint. */
+  private readonly s4: Int32Array
+  private readonly e4: Int32Array
+  /** IPv6 interval starts and ends (biased), four words each. */
+  private readonly s6: Int32Array
+  private readonly e6: Int32Array
   /** Zoned ranges, checked only for an address that carries a zone. */
   private readonly zoned: readonly Cidr[]
-  private readonly probe = new Uint32Array(4)
 
   constructor(cidrs: readonly Cidr[]) {
     const v4: [number, number][] = []
-    const v6: Cidr[] = []
+    const v6: [bigint, bigint][] = []
     const zoned: Cidr[] = []
     for (const c of cidrs) {
       if (c.family === 4) {
-        const m = maskBits(c.prefix)
-        const start = (c.v4 & m) >>> 0
-        v4.push([start, (start | ~m) >>> 0])
+        const start = (c.v4 & maskBits(c.prefix)) >>> 0
+        v4.push([start, start + 2 ** (32 - c.prefix) - 1])
       } else if (c.zone !== '') {
         zoned.push(c)
       } else {
-        v6.push(c)
+        v6.push(cidrBig(c))
       }
     }
-    // IPv4: sort by start, merge overlapping or adjacent intervals.
-    v4.sort((a, b) => a[0] - b[0] || b[1] - a[1])
-    const s4: number[] = []
-    const e4: number[] = []
-    for (const [s, e] of v4) {
-      const last = e4.length - 1
-      if (last >= 0 && s <= e4[last]! + 1) {
-        if (e > e4[last]!) e4[last] = e
-      } else {
-        s4.push(s)
-        e4.push(e)
+    const m4 = merge(v4, (x) => x + 1)
+    this.s4 = Int32Array.from(m4, ([s]) => bias(s))
+    this.e4 = Int32Array.from(m4, ([, e]) => bias(e))
+    const m6 = merge(v6, (x) => x + 1n)
+    this.s6 = new Int32Array(m6.length * 4)
+    this.e6 = new Int32Array(m6.length * 4)
+    m6.forEach(([s, e], k) => {
+      for (let j = 0; j < 4; j++) {
+        const shift = BigInt(96 - 32 * j)
+        this.s6[k * 4 + j] = bias(Number((s >> shift) & 0xffffffffn))
+        this.e6[k * 4 + j] = bias(Number((e >> shift) & 0xffffffffn))
       }
-    }
-    this.s4 = Float64Array.from(s4)
-    this.e4 = Float64Array.from(e4)
-
-    // IPv6: the same, on 128-bit values.
-    const rawS = new Uint32Array(v6.length * 4)
-    const rawE = new Uint32Array(v6.length * 4)
-    v6.forEach((c, k) => bounds6(c, rawS, rawE, k * 4))
-    const order = v6.map((_, k) => k)
-    order.sort((a, b) => cmp6(rawS, a * 4, rawS, b * 4) || cmp6(rawE, b * 4, rawE, a * 4))
-    const s6 = new Uint32Array(v6.length * 4)
-    const e6 = new Uint32Array(v6.length * 4)
-    const next = new Uint32Array(4)
-    let n = 0
-    for (const k of order) {
-      if (n > 0) {
-        // Merge when this interval starts at or before (last end + 1).
-        next.set(e6.subarray((n - 1) * 4, n * 4))
-        const overflow = !inc6(next, 0)
-        if (overflow || cmp6(rawS, k * 4, next, 0) <= 0) {
-          if (cmp6(rawE, k * 4, e6, (n - 1) * 4) > 0) e6.set(rawE.subarray(k * 4, k * 4 + 4), (n - 1) * 4)
-          continue
-        }
-      }
-      s6.set(rawS.subarray(k * 4, k * 4 + 4), n * 4)
-      e6.set(rawE.subarray(k * 4, k * 4 + 4), n * 4)
-      n++
-    }
-    this.s6 = s6.slice(0, n * 4)
-    this.e6 = e6.slice(0, n * 4)
-    this.n6 = n
+    })
     this.zoned = zoned
   }
 
   /** Number of disjoint intervals after merging (for diagnostics and benchmarks). */
   get size(): number {
-    return this.s4.length + this.n6 + this.zoned.length
+    return this.s4.length + this.s6.length / 4 + this.zoned.length
   }
 
-  /** True when the IPv4 value (unsigned 32-bit) is in the set. */
+  /** True when the IPv4 value (32 bits, signed or unsigned) is in the set. */
   has4(v: number): boolean {
+    const b = bias(v)
     const s = this.s4
     const e = this.e4
     const n = s.length
     if (n <= LINEAR_MAX) {
-      for (let k = 0; k < n; k++) if (v >= s[k]! && v <= e[k]!) return true
+      for (let k = 0; k < n; k++) if (b >= s[k]! && b <= e[k]!) return true
       return false
     }
-    // Last interval whose start is <= v.
+    if (b < s[0]!) return false
+    // The last interval whose start is <= b.
     let lo = 0
     let hi = n - 1
-    if (v < s[0]!) return false
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1
-      if (s[mid]! <= v) lo = mid
+      if (s[mid]! <= b) lo = mid
       else hi = mid - 1
     }
-    return v <= e[lo]!
+    return b <= e[lo]!
   }
 
   /**
-   * True when the IPv6 address (four words, and its zone text or '' for none) is in the set.
-   * A zoned range matches only the same zone; a range without a zone matches any zone.
+   * True when the IPv6 address (four 32-bit words, and its zone text or '' for none) is in the
+   * set. A zoned range matches only the same zone; a range without a zone matches any zone.
    */
   has6(w0: number, w1: number, w2: number, w3: number, zone: string): boolean {
-    const n = this.n6
-    if (n > 0) {
-      const p = this.probe
-      p[0] = w0
-      p[1] = w1
-      p[2] = w2
-      p[3] = w3
-      const s = this.s6
-      const e = this.e6
-      if (n <= LINEAR_MAX) {
-        for (let k = 0; k < n; k++) {
-          if (cmp6(s, k * 4, p, 0) <= 0 && cmp6(p, 0, e, k * 4) <= 0) return true
-        }
-      } else if (cmp6(s, 0, p, 0) <= 0) {
-        let lo = 0
-        let hi = n - 1
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >>> 1
-          if (cmp6(s, mid * 4, p, 0) <= 0) lo = mid
-          else hi = mid - 1
-        }
-        if (cmp6(p, 0, e, lo * 4) <= 0) return true
+    const b0 = bias(w0)
+    const b1 = bias(w1)
+    const b2 = bias(w2)
+    const b3 = bias(w3)
+    const s = this.s6
+    const e = this.e6
+    const n = s.length >> 2
+    if (n <= LINEAR_MAX) {
+      for (let k = 0; k < n; k++) {
+        if (cmp6(s, k * 4, b0, b1, b2, b3) <= 0 && cmp6(e, k * 4, b0, b1, b2, b3) >= 0) return true
       }
+    } else if (cmp6(s, 0, b0, b1, b2, b3) <= 0) {
+      let lo = 0
+      let hi = n - 1
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1
+        if (cmp6(s, mid * 4, b0, b1, b2, b3) <= 0) lo = mid
+        else hi = mid - 1
+      }
+      if (cmp6(e, lo * 4, b0, b1, b2, b3) >= 0) return true
     }
     if (zone !== '') {
       for (const c of this.zoned) {
@@ -219,4 +199,11 @@ export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
     return ((inner.v4 & m) >>> 0) === ((outer.v4 & m) >>> 0)
   }
   return inCidr6(outer, inner.w[0], inner.w[1], inner.w[2], inner.w[3])
+}
+
+/** The first and last address of a CIDR as 128-bit integers (IPv4 below 2^32, IPv6 above). */
+export function cidrBounds(c: Cidr): [bigint, bigint] {
+  const [s, e] = cidrBig(c)
+  const offset = c.family === 4 ? 0n : 1n << 32n
+  return [s + offset, e + offset]
 }

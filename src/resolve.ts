@@ -12,6 +12,7 @@ import {
   C,
   FW,
   type HeaderMode,
+  MAX_ITEM,
   MODE_FORWARDED,
   MODE_XFF,
   forwardedRightmost,
@@ -19,12 +20,13 @@ import {
   modeOf,
   nextEntry,
   openHeader,
+  readIPv4Item,
   restoreCursor,
   saveCursor,
   unescape,
 } from './headers.js'
 import { P, formatParsed, isOWS, parseAddress } from './ip.js'
-import { KIND_ALL, KIND_HOPS, KIND_NONE, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
+import { KIND_ALL, KIND_HOPS, KIND_NONE, KIND_RANGES, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -52,6 +54,12 @@ export type AnomalyCode =
   | 'invalid-host'
   /** A custom trust function threw; that hop was treated as untrusted. */
   | 'trust-function-error'
+  /** A trusted proxy sent forwarding headers (X-Forwarded-Proto, ...) but not the one that names
+   * the client: the proxy does not append X-Forwarded-For, so every client looks like the proxy. */
+  | 'missing-forwarded-for'
+  /** Under a range policy every hop, the left-most entry included, is a trusted address: the client
+   * is on a trusted network, or an inner proxy replaced the header instead of appending to it. */
+  | 'all-hops-trusted'
 
 /** Where the client address came from: the socket, or the name of the header it was read from. */
 export type ClientSource = 'socket' | (string & {})
@@ -106,6 +114,8 @@ const W = {
   malformedPeer: false,
   short: false,
   fnError: false,
+  /** The walk ran off the left end under a range policy and that entry is a trusted address. */
+  trustedClient: false,
   /** When set, the walk appends each canonical hop here. */
   chain: null as (string | undefined)[] | null,
 }
@@ -160,8 +170,13 @@ function walk(
   mode: HeaderMode,
 ): string | undefined {
   W.hop = 0
-  W.peerTrusted = W.malformed = W.malformedPeer = W.short = W.fnError = false
+  W.peerTrusted = W.malformed = W.malformedPeer = W.short = W.fnError = W.trustedClient = false
   const chain = W.chain
+
+  // X-Forwarded-For, the common case, is scanned right here from the right; the other headers go
+  // through the cursor in headers.ts.
+  const xff = mode === MODE_XFF ? xffText(header) : undefined
+  const hasEntries = (W.hasEntries = mode === MODE_XFF ? xff !== undefined : openHeader(header, mode))
 
   // Hop 0: the socket peer. Node gives undefined for a Unix socket or a closed connection.
   let lastS: string | undefined
@@ -174,7 +189,6 @@ function walk(
     while (b > a && isOWS(remote.charCodeAt(b - 1))) b--
     if (!parseAddress(remote, a, b)) {
       W.malformedPeer = true
-      W.hasEntries = openHeader(header, mode)
       return undefined
     }
     lastS = remote
@@ -184,7 +198,6 @@ function walk(
   } else {
     W.peerTrusted = trustNoAddress(policy, fn)
   }
-  const hasEntries = (W.hasEntries = openHeader(header, mode))
   // P still holds the peer here (trust checks only read it), so its text costs no second parse.
   const peer = lastS !== undefined && (chain !== null || !W.peerTrusted || !hasEntries) ? formatParsed(lastS) : undefined
   if (chain !== null) chain.push(peer)
@@ -194,26 +207,88 @@ function walk(
     return peer
   }
 
-  for (let hop = 1; nextEntry(); hop++) {
-    if (C.bad || !parseAddress(C.s, C.start, C.end)) {
+  let pos = xff === undefined ? 0 : xff.length
+  for (let hop = 1; ; hop++) {
+    let s: string
+    let a: number
+    let b: number
+    let bad: boolean
+    let last: boolean
+    let parsed = false
+    if (xff !== undefined) {
+      s = xff
+      const comma = readIPv4Item(s, pos)
+      if (comma >= -1) {
+        parsed = true
+        a = P.as
+        b = P.ae
+        bad = false
+        last = comma < 0
+        pos = comma
+      } else {
+        // The next item leftwards: back to the previous comma, but never further than an
+        // address can be long, so that a padded item costs no more than a real one.
+        const stop = pos - MAX_ITEM - 1
+        let k = pos - 1
+        while (k > stop && k >= 0 && s.charCodeAt(k) !== 44 /* , */) k--
+        if (k >= 0 && s.charCodeAt(k) !== 44) {
+          a = b = 0
+          bad = true
+          last = true
+        } else {
+          a = k + 1
+          b = pos
+          while (a < b && isOWS(s.charCodeAt(a))) a++
+          while (b > a && isOWS(s.charCodeAt(b - 1))) b--
+          bad = a === b
+          last = k < 0
+          pos = k
+        }
+      }
+    } else {
+      nextEntry()
+      s = C.s
+      a = C.start
+      b = C.end
+      bad = C.bad
+      last = C.last
+    }
+    if (bad || (!parsed && !parseAddress(s, a, b))) {
       W.malformed = true
       W.hop = hop - 1
       return canonicalAt(lastS, lastA, lastB)
     }
-    if (C.last || !trustParsed(policy, fn, C.s, hop)) {
+    if (last || !trustParsed(policy, fn, s, hop)) {
       // The left-most entry is the client even when trusted: a trusted proxy wrote it.
       W.hop = hop
-      if (C.last && policy !== undefined && policy._kind === KIND_HOPS && hop < policy._hops) W.short = true
-      const ip = formatParsed(C.s)
+      if (last && policy !== undefined) {
+        if (policy._kind === KIND_HOPS) W.short = hop < policy._hops
+        else if (chain !== null && policy._kind === KIND_RANGES) W.trustedClient = matchParsed(policy._set!, s)
+      }
+      const ip = formatParsed(s)
       if (chain !== null) chain.push(ip)
       return ip
     }
-    if (chain !== null) chain.push(formatParsed(C.s))
-    lastS = C.s
-    lastA = C.start
-    lastB = C.end
+    if (chain !== null) chain.push(formatParsed(s))
+    lastS = s
+    lastA = a
+    lastB = b
   }
-  return canonicalAt(lastS, lastA, lastB) // not reached: nextEntry sets C.last on the final entry
+}
+
+/**
+ * The X-Forwarded-For text to walk, or undefined when there is none: header lines given as an
+ * array are read as if joined with commas (as Node joins them); a value that is only white space
+ * is no header; anything that is not a string is one entry that is not an address.
+ */
+function xffText(header: unknown): string | undefined {
+  let s: string
+  if (typeof header === 'string') s = header
+  else if (header === undefined || header === null) return undefined
+  else if (Array.isArray(header)) s = header.length === 0 ? '' : header.map((line) => (typeof line === 'string' ? line : '\u0000')).join(',')
+  else s = '\u0000'
+  for (let k = 0; k < s.length; k++) if (!isOWS(s.charCodeAt(k))) return s
+  return undefined
 }
 
 /**
@@ -345,11 +420,15 @@ export function resolveClient(
   }
   const anomalies: AnomalyCode[] = []
   if (W.malformedPeer) anomalies.push('malformed-peer')
+  const otherForwarding = FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)
   if (!W.peerTrusted && !W.malformedPeer) {
-    if (W.hasEntries || FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)) {
-      anomalies.push('forwarded-by-untrusted-peer')
-    }
+    if (W.hasEntries || otherForwarding) anomalies.push('forwarded-by-untrusted-peer')
+  } else if (W.peerTrusted && !W.hasEntries && otherForwarding && p?._kind !== KIND_ALL) {
+    // A trusted proxy that sets X-Forwarded-Proto (say) but not the client header: every client
+    // looks like the proxy itself.
+    anomalies.push('missing-forwarded-for')
   }
+  if (W.trustedClient) anomalies.push('all-hops-trusted')
   if (W.malformed) anomalies.push('malformed-entry')
   if (W.short) anomalies.push('short-chain')
   if (W.fnError) anomalies.push('trust-function-error')
