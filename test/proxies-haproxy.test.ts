@@ -1,0 +1,7 @@
+/**
+ * Issue 5: the library behind a real haproxy (Debian package `haproxy`), with TLS, WebSockets and
+ * the documented mistakes. The checks are shared by every proxy: see test/support/proxy-suite.ts.
+ */
+import { describeProxy } from './support/proxy-suite.js'
+
+describeProxy('haproxy')
