@@ -421,12 +421,13 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
     if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
     parsed.push({ text: cidr.text, cidrs: [cidr.cidr], entry, position })
   }
-  collectOverlapWarnings(parsed, warnings)
-  const cidrs = parsed.flatMap((p) => p.cidrs)
+  const unique = dropDuplicates(parsed, warnings)
+  collectOverlapWarnings(unique, warnings)
+  const cidrs = unique.flatMap((p) => p.cidrs)
   if (cidrs.some((c) => c.prefix === 0)) {
     warnings.add('trust-all', undefined, () => 'A /0 range trusts every address of its family: any client can then forge its IP. Name your proxies instead.')
   }
-  return new TrustPolicy('ranges', undefined, parsed.map((p) => p.text), cidrs, unix, warnings.done())
+  return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), cidrs, unix, warnings.done())
 }
 
 /** Per-entry warnings shown one by one; past this, one warning says how many more there are. */
@@ -457,17 +458,27 @@ class Warnings {
   }
 }
 
-function collectOverlapWarnings(parsed: Parsed[], warnings: Warnings): void {
+/**
+ * The entries without exact repeats (after normalising: `10.0.0.1/8` repeats `10.0.0.0/8`), each
+ * repeat warned. The canonical form lists an entry once, so that it parses back without warnings.
+ */
+function dropDuplicates(parsed: Parsed[], warnings: Warnings): Parsed[] {
   const seen = new Map<string, Parsed>()
+  return parsed.filter((p) => {
+    const prev = seen.get(p.text)
+    if (prev === undefined) {
+      seen.set(p.text, p)
+      return true
+    }
+    warnings.add('duplicate', p.entry, () => `"${p.entry}" repeats "${prev.entry}"`)
+    return false
+  })
+}
+
+function collectOverlapWarnings(parsed: Parsed[], warnings: Warnings): void {
   const v4: Span<number>[] = []
   const v6: Span<bigint>[] = []
   for (const p of parsed) {
-    const prev = seen.get(p.text)
-    if (prev !== undefined) {
-      warnings.add('duplicate', p.entry, () => `"${p.entry}" repeats "${prev.entry}"`)
-      continue
-    }
-    seen.set(p.text, p)
     for (const c of p.cidrs) {
       if (c.family === 4) {
         const start = (c.v4 & maskBits(c.prefix)) >>> 0

@@ -8,7 +8,7 @@ import { DOC_CHAIN_HAPROXY, PROXIES, type ProxyKind, renderForDocs } from './sup
 import { renderTemplate } from './support/template.js'
 
 const ROOT = new URL('../', import.meta.url)
-/** The README once the lead has merged the draft; the draft until then. Both are checked. */
+/** The README (and a draft of its proxy section, when one is being written). */
 const DOCS = ['README.md', 'docs/drafts/proxies.md'].filter((f) => existsSync(new URL(f, ROOT)))
 const KINDS = Object.keys(PROXIES) as ProxyKind[]
 
