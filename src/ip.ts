@@ -35,8 +35,15 @@ export const P = {
   /** Where the address text is in the parsed string (without brackets, port or zone). */
   as: 0,
   ae: 0,
-  /** True when the text between as and ae is already the canonical form. */
+  /**
+   * True when the text between as and ae is already the canonical form; for IPv6, when it is
+   * canonical unless its "::" is in the wrong place, which {@link formatParsed} checks only for
+   * the one address it formats (the trusted hops of a walk never need their text).
+   */
   plain: false,
+  /** IPv6: the group index of the "::" in the text (-1 for none), and the groups written. */
+  gap: -1,
+  groups: 8,
 }
 
 /** The longest entry text we will look at. A real `[IPv6%zone]:port` is far shorter. */
@@ -194,13 +201,24 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
   P.w3 = (g[6]! << 16) | g[7]!
   // Canonical (RFC 5952) text compresses exactly the longest run of two or more zero groups, the
   // first of equal runs; then the input slice is the answer and no string needs building.
-  P.plain = canonical && tail < 0 && gap === longestZeroRun(g) && (gap < 0 || 8 - n === zeroRunLength(g, gap))
+  P.plain = canonical && tail < 0
+  P.gap = gap
+  P.groups = n
   // A zone only means something on a link-local address (fe80::/10); elsewhere it is dropped.
   if (addrEnd < end && (g[0]! & 0xffc0) === 0xfe80) {
     P.zs = addrEnd + 1
     P.ze = end
   }
   return true
+}
+
+/**
+ * Whether the IPv6 text just parsed compresses exactly the run RFC 5952 compresses: the longest
+ * run of two or more zero groups, the first of equal runs (G still holds its groups).
+ */
+function compressedAsRfc5952(): boolean {
+  const gap = P.gap
+  return gap === longestZeroRun(G) && (gap < 0 || 8 - P.groups === zeroRunLength(G, gap))
 }
 
 /** Start of the RFC 5952 run to compress (longest of two or more zero groups, first of equals), or -1. */
@@ -331,7 +349,7 @@ export function formatIPv6(w0: number, w1: number, w2: number, w3: number): stri
 
 /** Canonical text of the address in {@link P}, which was parsed from s. */
 export function formatParsed(s: string): string {
-  if (P.plain) return s.slice(P.as, P.zs === P.ze ? P.ae : P.ze)
+  if (P.plain && (P.family === 4 || compressedAsRfc5952())) return s.slice(P.as, P.zs === P.ze ? P.ae : P.ze)
   if (P.family === 4) return formatIPv4(P.v4)
   const text = formatIPv6(P.w0, P.w1, P.w2, P.w3)
   return P.zs === P.ze ? text : text + '%' + s.slice(P.zs, P.ze)
@@ -349,6 +367,16 @@ export function canonicalizeIp(text: string): string | undefined {
   while (i < end && isOWS(text.charCodeAt(i))) i++
   while (end > i && isOWS(text.charCodeAt(end - 1))) end--
   return parseAddress(text, i, end) ? formatParsed(text) : undefined
+}
+
+/** A copy of the parser's scratch state, for callers that run user code between parse and use. */
+export function saveScratch(): [typeof P, Int32Array] {
+  return [{ ...P }, G.slice()]
+}
+
+export function restoreScratch(saved: [typeof P, Int32Array]): void {
+  Object.assign(P, saved[0])
+  G.set(saved[1])
 }
 
 /** Optional white space of HTTP: space and horizontal tab. */

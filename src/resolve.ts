@@ -25,7 +25,7 @@ import {
   saveCursor,
   unescape,
 } from './headers.js'
-import { P, formatParsed, isOWS, parseAddress } from './ip.js'
+import { P, formatParsed, isOWS, parseAddress, restoreScratch, saveScratch } from './ip.js'
 import { KIND_ALL, KIND_HOPS, KIND_NONE, KIND_RANGES, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
 
 /**
@@ -139,7 +139,7 @@ function trustNoAddress(policy: TrustPolicy | undefined, fn: TrustFunction | und
  */
 function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): boolean {
   const cursor = saveCursor()
-  const p = { ...P }
+  const scratch = saveScratch()
   const w = { ...W }
   let trusted = false
   let threw = false
@@ -149,7 +149,7 @@ function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): bo
     threw = true
   }
   restoreCursor(cursor)
-  Object.assign(P, p)
+  restoreScratch(scratch)
   Object.assign(W, w)
   if (threw) W.fnError = true
   return trusted

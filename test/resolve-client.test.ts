@@ -157,6 +157,19 @@ describe('custom trust functions', () => {
     )
     expect(ip).toBe('203.0.113.9')
   })
+
+  it('still return canonical text after a nested walk over other IPv6 addresses', () => {
+    const inner = parseTrustProxy('loopback')
+    const ip = resolveClientIp(
+      () => {
+        resolveClientIp(inner, '::1', '1::, ::ffff:1.2.3.4, 1:2:3:4:5:6:7:8')
+        return false
+      },
+      '2001:db8:0:0:1:0:0:1',
+      '198.51.100.1',
+    )
+    expect(ip).toBe('2001:db8::1:0:0:1')
+  })
 })
 
 describe('listEntries', () => {
