@@ -9,7 +9,7 @@
  * Like `ip`, the cursor keeps its state in module-level scratch variables so that the hot path
  * allocates nothing. It is not re-entrant: one walk at a time (JavaScript runs one at a time).
  */
-import { MAX_ENTRY_LENGTH, P, formatParsed, isOWS, parseAddress } from './ip.js'
+import { G, MAX_ENTRY_LENGTH, P, formatParsed, hexValue, isOWS, parseAddress } from './ip.js'
 
 /** Which header carries the client address. */
 export type HeaderMode = 0 | 1 | 2
@@ -195,6 +195,86 @@ export function readIPv4Item(s: string, end: number): number {
   P.as = a
   P.ae = b
   P.plain = true
+  return k
+}
+
+/** Groups of an IPv6 item as read right to left by {@link readIPv6Item}. */
+const R = new Int32Array(8)
+
+/**
+ * The IPv6 counterpart of {@link readIPv4Item}: reads the item that ends at `end` as a plain
+ * IPv6 address (hex groups and at most one `::`), right to left, in the pass that finds the
+ * comma before it. Returns that comma's index (-1 at the start) with the address in P and G, or -2
+ * for anything else (brackets, a port, a zone, a dotted tail, an IPv4-mapped or unspecified
+ * address, junk), which the caller then reads the general way.
+ */
+export function readIPv6Item(s: string, end: number): number {
+  const stop = end - MAX_ITEM
+  let k = end - 1
+  while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
+  const b = k + 1
+  let n = 0
+  let gapAt = -1
+  let canonical = true
+  let digitBits = 0xff
+  if (k >= 1 && s.charCodeAt(k) === 58 && s.charCodeAt(k - 1) === 58) {
+    // The text ends with "::".
+    gapAt = 0
+    k -= 2
+    if (k < 0 || hexValue(s.charCodeAt(k)) < 0) return -2
+  }
+  let c = 0
+  for (;;) {
+    let v = 0
+    let digits = 0
+    while (k >= 0) {
+      c = s.charCodeAt(k)
+      const h = hexValue(c)
+      if (h < 0) break
+      if (digits === 4) return -2
+      v |= h << (digits << 2)
+      digitBits &= c
+      digits++
+      k--
+    }
+    if (digits === 0 || n === 8) return -2
+    if (digits > 1 && s.charCodeAt(k + 1) === 48) canonical = false
+    R[n++] = v
+    if (k < 0 || c !== 58 /* : */) break
+    if (--k >= 0 && s.charCodeAt(k) === 58) {
+      if (gapAt >= 0) return -2
+      gapAt = n
+      k--
+      if (k < 0 || hexValue(s.charCodeAt(k)) < 0) break // the text starts with "::"
+    } else if (k < 0 || hexValue(s.charCodeAt(k)) < 0) {
+      return -2
+    }
+  }
+  const a = k + 1
+  while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
+  if ((k >= 0 && s.charCodeAt(k) !== 44) || (gapAt < 0 ? n !== 8 : n > 7)) return -2
+  // R holds the groups right to left: the gapAt right-most ones follow the "::".
+  const left = gapAt < 0 ? n : n - gapAt
+  for (let j = 0; j < left; j++) G[j] = R[n - 1 - j]!
+  for (let j = left; j < 8; j++) G[j] = 0
+  for (let j = 0; j < (gapAt < 0 ? 0 : gapAt); j++) G[7 - j] = R[j]!
+  const w0 = (G[0]! << 16) | G[1]!
+  const w1 = (G[2]! << 16) | G[3]!
+  const w2 = (G[4]! << 16) | G[5]!
+  const w3 = (G[6]! << 16) | G[7]!
+  // IPv4-mapped text and the unspecified address go the general way (rare in a header).
+  if ((w0 | w1) === 0 && (w2 === 0xffff || (w2 | w3) === 0)) return -2
+  P.family = 6
+  P.w0 = w0
+  P.w1 = w1
+  P.w2 = w2
+  P.w3 = w3
+  P.zs = P.ze = 0
+  P.as = a
+  P.ae = b
+  P.plain = canonical && (digitBits & 0x20) !== 0
+  P.gap = gapAt < 0 ? -1 : left
+  P.groups = n
   return k
 }
 

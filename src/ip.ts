@@ -51,14 +51,15 @@ export const MAX_ENTRY_LENGTH = 128
 /** Zones are interface names or numbers; Linux caps names at 15 bytes. */
 const MAX_ZONE_LENGTH = 64
 
-const G = new Int32Array(8)
+/** The eight 16-bit groups of the last IPv6 address parsed. */
+export const G = new Int32Array(8)
 
 /** Hex digit values by char code (below 128), -1 for anything else. */
 const HEX_VALUE = new Int8Array(128).fill(-1)
 for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c
 for (let c = 0; c < 6; c++) HEX_VALUE[97 + c] = HEX_VALUE[65 + c] = 10 + c
 
-function hexValue(c: number): number {
+export function hexValue(c: number): number {
   return c < 128 ? HEX_VALUE[c]! : -1
 }
 
@@ -117,6 +118,8 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
   let n = 0
   let gap = -1
   let canonical = true
+  // The AND of every hex digit's char code: bit 0x20 is clear only if an upper-case A-F was seen.
+  let digitBits = 0xff
   let tail = -1
   let k = i
   if (k < end && s.charCodeAt(k) === 58 /* : */) {
@@ -133,7 +136,7 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
     let h = hexValue(c)
     while (h >= 0) {
       if (k - start === 4) return false
-      if (c >= 65 && c <= 70) canonical = false
+      digitBits &= c
       v = (v << 4) | h
       if (++k === end) break
       c = s.charCodeAt(k)
@@ -165,6 +168,7 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
     }
   }
   const addrEnd = k
+  if ((digitBits & 0x20) === 0) canonical = false
   if (gap >= 0) {
     // "::" stands for at least one group of zeros.
     if (n === 8) return false

@@ -11,7 +11,8 @@ import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
 import { canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
-import { parseIPv4, parseIPv6 } from '../src/ip.js'
+import { readIPv4Item, readIPv6Item } from '../src/headers.js'
+import { P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
 import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, rangeList } from './support/arbitraries.js'
 
@@ -350,4 +351,41 @@ describe('the compiled range set agrees with a naive matcher', () => {
 
 it('the pool of ranges used by the generators parses', () => {
   expect(parseTrustProxy(RANGE_POOL).kind).toBe('ranges')
+})
+
+describe('the right-to-left fast paths read exactly what the general parser reads', () => {
+  const alphabet = fc.constantFrom(...'0123456789abcdefABCDEF:.[]% \t'.split(''), '::', 'ffff', '0')
+  const item = fc.oneof(
+    decorated,
+    garbage,
+    fc.array(alphabet, { maxLength: 20 }).map((x) => x.join('')),
+    fc.tuple(ipv6Groups, fc.constantFrom('', ' ', '\t')).map(([g, ws]) => ws + g.map((x) => x.toString(16)).join(':') + ws),
+  )
+  const prefix = fc.constantFrom('', '6.6.6.6,', 'junk, ', ',', '2001:db8::9 ,  ')
+  for (const [name, read] of [
+    ['IPv4', readIPv4Item],
+    ['IPv6', readIPv6Item],
+  ] as const) {
+    it(`${name}: whenever it accepts an item, parseAddress accepts it with the same canonical text`, () => {
+      let accepted = 0
+      fc.assert(
+        fc.property(prefix, item.filter((t) => !t.includes(',')), (pre, t) => {
+          const s = pre + t
+          const comma = read(s, s.length)
+          if (comma < -1) return
+          accepted++
+          expect(comma).toBe(s.lastIndexOf(','))
+          const fast = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(s) }
+          const trimmed = s.slice(comma + 1).trim()
+          expect(parseAddress(trimmed, 0, trimmed.length)).toBe(true)
+          const general = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(trimmed) }
+          if (general.family === 4) general.w = fast.w
+          else general.v4 = fast.v4
+          expect(fast).toEqual(general)
+        }),
+        { numRuns: RUNS * 10 },
+      )
+      expect(accepted).toBeGreaterThan(RUNS / 2)
+    })
+  }
 })
