@@ -21,6 +21,7 @@ import {
   nextEntry,
   openHeader,
   readIPv4Item,
+  readIPv6Item,
   restoreCursor,
   saveCursor,
   unescape,
@@ -217,7 +218,8 @@ function walk(
     let parsed = false
     if (xff !== undefined) {
       s = xff
-      const comma = readIPv4Item(s, pos)
+      let comma = readIPv4Item(s, pos)
+      if (comma < -1) comma = readIPv6Item(s, pos)
       if (comma >= -1) {
         parsed = true
         a = P.as
