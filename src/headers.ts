@@ -21,7 +21,7 @@ export const MODE_FORWARDED: HeaderMode = 1
 export const MODE_SINGLE: HeaderMode = 2
 
 /** An X-Forwarded-For item longer than this (white space included) cannot be an address. */
-export const MAX_ITEM = MAX_ENTRY_LENGTH + 64
+const MAX_ITEM = MAX_ENTRY_LENGTH + 64
 /** A Forwarded element longer than this is not one a proxy wrote (host names are <= 255). */
 const MAX_ELEMENT = 1024
 
@@ -126,25 +126,34 @@ function trimmed(a: number, b: number): void {
   C.bad = a === b
 }
 
+/** The text {@link openHeader} opened (after joining header lines). */
+export function openedText(): string {
+  return text
+}
+
 function nextXff(): void {
-  const s = text
-  const end = pos
-  const limit = end - MAX_ITEM
-  let k = end - 1
-  while (k >= 0 && s.charCodeAt(k) !== 44 /* , */) {
-    if (k < limit) {
-      // Too long to be an address; the walk stops here, so where it begins does not matter.
-      C.s = s
-      C.start = C.end = 0
-      C.bad = true
-      pos = -1
-      return
-    }
-    k--
-  }
-  pos = k
+  pos = xffItem(text, pos)
+}
+
+/**
+ * The general reading of the X-Forwarded-For item that ends at `end`: back to the previous comma,
+ * but never further than an address can be long, so that a padded item costs no more than a real
+ * one. Sets C (the trimmed bounds, and `bad` for an empty or over-long item) and returns the
+ * comma's index, or -1 when nothing is left to the left.
+ */
+export function xffItem(s: string, end: number): number {
   C.s = s
+  const stop = end - MAX_ITEM - 1
+  let k = end - 1
+  while (k > stop && k >= 0 && s.charCodeAt(k) !== 44 /* , */) k--
+  if (k >= 0 && s.charCodeAt(k) !== 44) {
+    // Too long to be an address; the walk stops here, so where it begins does not matter.
+    C.start = C.end = 0
+    C.bad = true
+    return -1
+  }
   trimmed(k + 1, end)
+  return k
 }
 
 /**

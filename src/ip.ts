@@ -297,7 +297,7 @@ function isHost(): boolean {
 }
 
 /** `:` followed by 1-5 digits up to 65535, between i (the colon) and end. */
-function isPort(s: string, i: number, end: number): boolean {
+export function isPort(s: string, i: number, end: number): boolean {
   if (s.charCodeAt(i) !== 58 || end - i < 2 || end - i > 6) return false
   let v = 0
   for (let k = i + 1; k < end; k++) {

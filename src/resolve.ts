@@ -12,7 +12,6 @@ import {
   C,
   FW,
   type HeaderMode,
-  MAX_ITEM,
   MODE_FORWARDED,
   MODE_XFF,
   forwardedRightmost,
@@ -20,13 +19,15 @@ import {
   modeOf,
   nextEntry,
   openHeader,
+  openedText,
   readIPv4Item,
   readIPv6Item,
   restoreCursor,
   saveCursor,
   unescape,
+  xffItem,
 } from './headers.js'
-import { P, formatParsed, isOWS, parseAddress, restoreScratch, saveScratch } from './ip.js'
+import { P, formatParsed, isOWS, isPort, parseAddress, restoreScratch, saveScratch } from './ip.js'
 import { KIND_ALL, KIND_HOPS, KIND_NONE, KIND_RANGES, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
 
 /**
@@ -174,10 +175,10 @@ function walk(
   W.peerTrusted = W.malformed = W.malformedPeer = W.short = W.fnError = W.trustedClient = false
   const chain = W.chain
 
-  // X-Forwarded-For, the common case, is scanned right here from the right; the other headers go
-  // through the cursor in headers.ts.
-  const xff = mode === MODE_XFF ? xffText(header) : undefined
-  const hasEntries = (W.hasEntries = mode === MODE_XFF ? xff !== undefined : openHeader(header, mode))
+  const hasEntries = (W.hasEntries = openHeader(header, mode))
+  // X-Forwarded-For, the common case, is walked right here, in local variables; the other headers
+  // go through the cursor in headers.ts.
+  const xff = mode === MODE_XFF && hasEntries ? openedText() : undefined
 
   // Hop 0: the socket peer. Node gives undefined for a Unix socket or a closed connection.
   let lastS: string | undefined
@@ -228,24 +229,11 @@ function walk(
         last = comma < 0
         pos = comma
       } else {
-        // The next item leftwards: back to the previous comma, but never further than an
-        // address can be long, so that a padded item costs no more than a real one.
-        const stop = pos - MAX_ITEM - 1
-        let k = pos - 1
-        while (k > stop && k >= 0 && s.charCodeAt(k) !== 44 /* , */) k--
-        if (k >= 0 && s.charCodeAt(k) !== 44) {
-          a = b = 0
-          bad = true
-          last = true
-        } else {
-          a = k + 1
-          b = pos
-          while (a < b && isOWS(s.charCodeAt(a))) a++
-          while (b > a && isOWS(s.charCodeAt(b - 1))) b--
-          bad = a === b
-          last = k < 0
-          pos = k
-        }
+        pos = xffItem(s, pos)
+        a = C.start
+        b = C.end
+        bad = C.bad
+        last = pos < 0
       }
     } else {
       nextEntry()
@@ -276,21 +264,6 @@ function walk(
     lastA = a
     lastB = b
   }
-}
-
-/**
- * The X-Forwarded-For text to walk, or undefined when there is none: header lines given as an
- * array are read as if joined with commas (as Node joins them); a value that is only white space
- * is no header; anything that is not a string is one entry that is not an address.
- */
-function xffText(header: unknown): string | undefined {
-  let s: string
-  if (typeof header === 'string') s = header
-  else if (header === undefined || header === null) return undefined
-  else if (Array.isArray(header)) s = header.length === 0 ? '' : header.map((line) => (typeof line === 'string' ? line : '\u0000')).join(',')
-  else s = '\u0000'
-  for (let k = 0; k < s.length; k++) if (!isOWS(s.charCodeAt(k))) return s
-  return undefined
 }
 
 /**
@@ -366,15 +339,7 @@ export function isValidHost(h: string): boolean {
     }
     if (i === 0) return false
   }
-  if (i === n) return true
-  if (h.charCodeAt(i) !== 58 /* : */ || n - i < 2 || n - i > 6) return false
-  let port = 0
-  for (let k = i + 1; k < n; k++) {
-    const c = h.charCodeAt(k)
-    if (c < 48 || c > 57) return false
-    port = port * 10 + (c - 48)
-  }
-  return port <= 65535
+  return i === n || isPort(h, i, n)
 }
 
 function isUnspecifiedV6(s: string): boolean {
