@@ -190,17 +190,6 @@ export function inCidr6(c: Cidr, w0: number, w1: number, w2: number, w3: number)
   return true
 }
 
-/** True when CIDR `inner` lies inside CIDR `outer` (same family; zones must agree). */
-export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
-  if (inner.family !== outer.family || inner.prefix < outer.prefix) return false
-  if (outer.zone !== '' && outer.zone !== inner.zone) return false
-  if (inner.family === 4) {
-    const m = maskBits(outer.prefix)
-    return ((inner.v4 & m) >>> 0) === ((outer.v4 & m) >>> 0)
-  }
-  return inCidr6(outer, inner.w[0], inner.w[1], inner.w[2], inner.w[3])
-}
-
 /** The first and last address of a CIDR as 128-bit integers (IPv4 below 2^32, IPv6 above). */
 export function cidrBounds(c: Cidr): [bigint, bigint] {
   const [s, e] = cidrBig(c)
