@@ -393,29 +393,33 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
   const warnings = new Warnings()
   let unix = false
   for (const [entry, position] of entries) {
-    // Only words need lower-casing; addresses (the bulk of a long list) start with a digit or ':'.
+    // Addresses (the bulk of a long list) start with a digit or ':'; only words need the checks
+    // for keywords and names.
     const c0 = entry.charCodeAt(0)
-    const lower = (c0 >= 48 && c0 <= 58) ? entry : entry.toLowerCase()
-    if (lower === 'unix') {
-      unix = true
-      parsed.push({ text: 'unix', cidrs: [], entry, position })
-      continue
-    }
-    const named = NAMED[lower]
-    if (named !== undefined && Object.prototype.hasOwnProperty.call(NAMED, lower)) {
-      parsed.push({ text: lower, cidrs: named, entry, position })
-      continue
-    }
-    if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
-      throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
-    }
-    if (isDigits(entry) && isList) {
-      throw new TrustProxyError(
-        'hop-count-in-list',
-        entry,
-        position,
-        'a bare number in a list is neither an address (write IPv4 in dotted form) nor allowed as a hop count (a hop count stands alone)',
-      )
+    if (c0 >= 48 && c0 <= 58) {
+      if (isList && entry.indexOf('.') < 0 && entry.indexOf(':') < 0 && isDigits(entry)) {
+        throw new TrustProxyError(
+          'hop-count-in-list',
+          entry,
+          position,
+          'a bare number in a list is neither an address (write IPv4 in dotted form) nor allowed as a hop count (a hop count stands alone)',
+        )
+      }
+    } else {
+      const lower = entry.toLowerCase()
+      if (lower === 'unix') {
+        unix = true
+        parsed.push({ text: 'unix', cidrs: [], entry, position })
+        continue
+      }
+      const named = NAMED[lower]
+      if (named !== undefined && Object.prototype.hasOwnProperty.call(NAMED, lower)) {
+        parsed.push({ text: lower, cidrs: named, entry, position })
+        continue
+      }
+      if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
+        throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
+      }
     }
     const cidr = parseRangeEntry(entry, position)
     if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
