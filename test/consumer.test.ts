@@ -78,6 +78,21 @@ export const ip: string | undefined = tp.resolveClientIp(policy, '127.0.0.1', '1
 `,
     )
     writeFileSync(
+      join(dir, 'dropin.cts'),
+      `import proxyaddr = require('@infram/trust-proxy/proxy-addr')
+const trust: proxyaddr.ProxyAddrTrustFunction = proxyaddr.compile(['loopback'])
+const req: proxyaddr.ProxyAddrRequest = { headers: { 'x-forwarded-for': '203.0.113.5' }, socket: { remoteAddress: '127.0.0.1' } }
+export const ip: string | undefined = proxyaddr(req, trust)
+export const all: (string | undefined)[] = proxyaddr.all(req, 'loopback')
+`,
+    )
+    writeFileSync(
+      join(dir, 'dropin.mts'),
+      `import proxyaddr from '@infram/trust-proxy/proxy-addr'
+export const ip: string | undefined = proxyaddr({ headers: {}, socket: { remoteAddress: '127.0.0.1' } }, 'loopback')
+`,
+    )
+    writeFileSync(
       join(dir, 'bad.mts'),
       `import { parseTrustProxy } from '@infram/trust-proxy'
 const n: number = parseTrustProxy('1').kind
@@ -86,7 +101,7 @@ export { n }
     )
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
     const common = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(root, 'node_modules', '@types')]
-    run('node', [tsc, ...common, 'use.mts', 'use.cts'], dir)
+    run('node', [tsc, ...common, 'use.mts', 'use.cts', 'dropin.cts', 'dropin.mts'], dir)
     // And the declarations are precise enough to catch a misuse.
     let output = ''
     try {

@@ -108,7 +108,7 @@ async function build(): Promise<void> {
     }
   }
   try {
-    if (!fresh()) execFileSync('npx', ['tsup'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 })
+    if (!fresh()) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 })
   } finally {
     rmSync(lock, { recursive: true, force: true })
   }
