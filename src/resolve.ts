@@ -387,10 +387,11 @@ export function resolveClient(
   }
   const anomalies: AnomalyCode[] = []
   if (W.malformedPeer) anomalies.push('malformed-peer')
-  const otherForwarding = FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)
+  // The other forwarding headers matter only when the chosen one is absent.
+  const otherForwarding = !W.hasEntries && FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)
   if (!W.peerTrusted && !W.malformedPeer) {
     if (W.hasEntries || otherForwarding) anomalies.push('forwarded-by-untrusted-peer')
-  } else if (W.peerTrusted && !W.hasEntries && otherForwarding && p?._kind !== KIND_ALL) {
+  } else if (W.peerTrusted && otherForwarding && p?._kind !== KIND_ALL) {
     // A trusted proxy that sets X-Forwarded-Proto (say) but not the client header: every client
     // looks like the proxy itself.
     anomalies.push('missing-forwarded-for')
