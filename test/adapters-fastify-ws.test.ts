@@ -8,10 +8,11 @@
 import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import fastifyWebsocket from '@fastify/websocket'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { fastifyClientIp } from '../src/adapters/fastify.js'
+import { fastifyReport } from './support/fastify-report.js'
 import { canonicalizeIp, parseTrustProxy } from '../src/index.js'
 import { HOST, PROXY, type Expected } from './support/adapters-net.js'
 
@@ -19,14 +20,6 @@ const requireCjs = createRequire(import.meta.url)
 const fastifyVersion = (requireCjs('fastify/package.json') as { version: string }).version
 const websocketVersion = (requireCjs('@fastify/websocket/package.json') as { version: string }).version
 
-function report(request: FastifyRequest) {
-  return {
-    peer: request.raw.socket.remoteAddress,
-    clientIp: request.clientIp ?? null,
-    clientInfo: request.clientInfo,
-    fastify: { ip: request.ip, ips: request.ips ?? null, protocol: request.protocol, host: request.host },
-  }
-}
 
 /** Fastify given the same policy as the plugin, with one WebSocket route that reports and echoes. */
 async function startApp(value: string): Promise<{ app: FastifyInstance; port: number }> {
@@ -36,7 +29,7 @@ async function startApp(value: string): Promise<{ app: FastifyInstance; port: nu
     await app.register(fastifyWebsocket)
     await app.register(fastifyClientIp, { policy })
     app.get('/ws', { websocket: true }, (socket, request) => {
-      socket.send(JSON.stringify(report(request)))
+      socket.send(JSON.stringify(fastifyReport(request)))
       socket.on('message', (data) => socket.send(String(data)))
     })
     await app.listen({ port: 0, host: '::' })

@@ -5,30 +5,23 @@
  * later refuse a numeric `trustProxy` (they trust nothing), but accept the policy's predicate.
  */
 import { createRequire } from 'node:module'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fastifyClientIp } from '../src/adapters/fastify.js'
+import { fastifyReport } from './support/fastify-report.js'
 import { canonicalizeIp, parseTrustProxy } from '../src/index.js'
 import { PROXY, SCENARIOS, get } from './support/adapters-net.js'
 
 const fastifyVersion = (createRequire(import.meta.url)('fastify/package.json') as { version: string }).version
 
-function report(request: FastifyRequest) {
-  return {
-    peer: request.raw.socket.remoteAddress,
-    clientIp: request.clientIp ?? null,
-    clientInfo: request.clientInfo,
-    fastify: { ip: request.ip, ips: request.ips ?? null, protocol: request.protocol, host: request.host },
-  }
-}
 
 async function startApp(trustProxy: unknown, policyValue: string): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ trustProxy: trustProxy as any })
   await app.register(fastifyClientIp, { policy: parseTrustProxy(policyValue) })
-  app.get('/', async (request) => report(request))
+  app.get('/', async (request) => fastifyReport(request))
   // Registered in a child context: the decorations must still reach it (no encapsulation).
   await app.register(async (child) => {
-    child.get('/child', async (request) => report(request))
+    child.get('/child', async (request) => fastifyReport(request))
   })
   await app.listen({ port: 0, host: '::' })
   return { app, port: (app.server.address() as { port: number }).port }

@@ -3,26 +3,16 @@
  * the expected clients worked out from the spec (section 2), not from the command's output.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { WalkStep } from '../src/cli/diagnose.js'
 import { parseTrustProxy, resolveClient } from '../src/index.js'
 import { ensureBuilt, runCliAsync as runCli } from './support/cli-run.js'
 
 beforeAll(ensureBuilt)
 
-interface Step {
-  hop: number
-  from: string
-  raw: string | null
-  address: string | null
-  trusted: boolean | null
-  role: 'proxy' | 'client' | 'malformed' | 'ignored'
-  rule: string
-  matched?: string
-  reason: string
-}
 interface ResolveJson {
   trustProxy: { kind: string; value: string; warnings: { code: string }[]; meaning: string }
   request: { remote: string | null; tls: boolean; ipHeader: string; headers: Record<string, string> }
-  walk: Step[]
+  walk: WalkStep[]
   resolved: {
     client: string | null
     peer: string | null
