@@ -30,3 +30,4 @@ export {
 export { canonicalizeIp } from './ip.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
+export { rateLimitKey, NO_ADDRESS_KEY, DEFAULT_IPV6_SUBNET, type RateLimitKeyOptions } from './rate-limit.js'

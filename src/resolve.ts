@@ -28,7 +28,16 @@ import {
   xffItem,
 } from './headers.js'
 import { P, formatParsed, isOWS, isPort, parseAddress, restoreScratch, saveScratch } from './ip.js'
-import { KIND_ALL, KIND_HOPS, KIND_NONE, KIND_RANGES, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
+import {
+  KIND_ALL,
+  KIND_HOPS,
+  KIND_NONE,
+  KIND_RANGES,
+  type TrustFunction,
+  type TrustPolicy,
+  matchParsed,
+  parseTrustProxy,
+} from './policy.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -62,6 +71,12 @@ export type AnomalyCode =
   /** Under a range policy every hop, the left-most entry included, is a trusted address: the client
    * is on a trusted network, or an inner proxy replaced the header instead of appending to it. */
   | 'all-hops-trusted'
+  /** Under a hop-count policy the socket peer is a public address (outside loopback, private,
+   * link-local, unique-local and Unix sockets): a hop count cannot tell a proxy from a client that
+   * reached the server directly, so this client may have written its own address. Fix: name the
+   * proxy (`TRUST_PROXY=loopback`, its address or subnet), or make the server reachable only
+   * through the proxy (listen on 127.0.0.1). */
+  | 'hop-count-public-peer'
 
 /** Where the client address came from: the socket, or the name of the header it was read from. */
 export type ClientSource = 'socket' | (string & {})
@@ -400,6 +415,9 @@ export function resolveClient(
   if (W.malformed) anomalies.push('malformed-entry')
   if (W.short) anomalies.push('short-chain')
   if (W.fnError) anomalies.push('trust-function-error')
+  if (p?._kind === KIND_HOPS && chain[0] !== undefined && !W.malformedPeer && !isLocalPeer(chain[0])) {
+    anomalies.push('hop-count-public-peer')
+  }
   const peerTrusted = W.peerTrusted && !W.malformedPeer
   const cameThroughProxy = peerTrusted && W.hasEntries
   const trustedHops = W.hop
@@ -448,6 +466,13 @@ export function resolveClient(
     host,
     anomalies,
   }
+}
+
+/** The addresses a proxy on the same host or network has: `private` (loopback, link-local, unique-local, RFC 1918, RFC 6598). */
+let localRanges: TrustPolicy | undefined
+function isLocalPeer(peer: string): boolean {
+  localRanges ??= parseTrustProxy('private')
+  return localRanges.trust(peer, 0)
 }
 
 function paramText(a: number, b: number, escaped: boolean): string {

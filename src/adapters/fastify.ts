@@ -13,9 +13,10 @@
 import type { FastifyPluginCallback } from 'fastify'
 import type { ClientInfo, ResolveOptions, TrustPolicy } from '../index.js'
 import { checkSetup } from './policy-check.js'
-import { resolveRequest } from './node.js'
+import { type CheckListenerOptions, type ServerLike, checkListener, resolveRequest } from './node.js'
+import { type KeyGeneratorOptions, keyFromInfo } from './rate-limit-key.js'
 
-export type { ClientInfo, ResolveOptions, TrustPolicy }
+export type { ClientInfo, ResolveOptions, TrustPolicy, KeyGeneratorOptions }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +27,7 @@ declare module 'fastify' {
   }
 }
 
-export interface FastifyClientIpOptions extends ResolveOptions {
+export interface FastifyClientIpOptions extends ResolveOptions, CheckListenerOptions {
   /** The policy from `parseTrustProxy(process.env.TRUST_PROXY)`. */
   policy: TrustPolicy
 }
@@ -40,7 +41,7 @@ export interface FastifyClientIpOptions extends ResolveOptions {
  * ```
  */
 const plugin = function trustProxyClientIp(fastify, opts, done) {
-  const { policy, ...options } = opts ?? ({} as FastifyClientIpOptions)
+  const { policy, warn, ...options } = opts ?? ({} as FastifyClientIpOptions)
   try {
     checkSetup(policy, options, 'fastifyClientIp')
   } catch (err) {
@@ -50,6 +51,8 @@ const plugin = function trustProxyClientIp(fastify, opts, done) {
   }
   // Declared up front with empty values (Fastify keeps request objects one shape) and filled in
   // by the hook before any route handler runs.
+  // A hop count on a listener other hosts can reach: one warning when the server starts listening.
+  if (policy.kind === 'hops') checkListener(fastify.server as unknown as ServerLike, policy, { warn })
   fastify.decorateRequest('clientIp', undefined)
   fastify.decorateRequest('clientInfo', null as unknown as ClientInfo)
   fastify.addHook('onRequest', function resolveClientIp(request, _reply, next) {
@@ -68,3 +71,27 @@ Object.assign(plugin, {
 })
 
 export const fastifyClientIp: FastifyPluginCallback<FastifyClientIpOptions> = plugin
+
+/**
+ * A `keyGenerator` for @fastify/rate-limit: the policy's client, IPv4-mapped folded to IPv4, IPv6
+ * grouped by subnet (`ipv6Subnet`, default 56), `no-address` for a request with no client address
+ * (limited, not exempt). Uses `request.clientInfo` when the plugin is registered, else resolves.
+ *
+ * ```js
+ * await app.register(rateLimit, { max: 10, timeWindow: 60_000, keyGenerator: fastifyRateLimitKey(policy) })
+ * ```
+ *
+ * Reports trust-all and forwarding headers reaching a trust-none server as process warnings, once
+ * each, as the Express generator does. Never throws for a request.
+ */
+export function fastifyRateLimitKey(
+  policy: TrustPolicy,
+  options?: KeyGeneratorOptions,
+): (request: { raw: Parameters<typeof resolveRequest>[1]; clientInfo?: ClientInfo | null }) => string {
+  checkSetup(policy, options, 'fastifyRateLimitKey')
+  const keyOfInfo = keyFromInfo(policy, options, 'fastifyRateLimitKey')
+  const header = options?.header === undefined ? undefined : { header: options.header }
+  return function trustProxyRateLimitKey(request) {
+    return keyOfInfo(request?.clientInfo ?? resolveRequest(policy, request?.raw, header))
+  }
+}

@@ -7,9 +7,12 @@
  * otherwise; it is never taken from the request line or any header a client controls.
  */
 import { type ClientInfo, type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
+import { type ListenAddress, listenerWarning } from './listener.js'
+import { peerOf } from './peer.js'
 import { checkSetup } from './policy-check.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy }
+export { listenerWarning, type ListenAddress }
 
 /** The parts of an `http.IncomingMessage` (or an `Http2ServerRequest`) that are read. */
 export interface NodeRequestLike {
@@ -27,15 +30,20 @@ export interface NodeRequestLike {
  * server.on('upgrade', (req, socket, head) => { const { ip } = resolveRequest(policy, req) })
  * ```
  *
+ * The socket peer is the one captured when the connection arrived (see `peer.ts`), so an IP
+ * read late, after an `await` and after the client hung up, is the same as one read at once, and
+ * a closed TCP socket is never taken for a Unix socket. A missing request is a request with no
+ * address.
+ *
  * Never throws for anything the request carries. It throws a TypeError when `policy` is not a
  * TrustPolicy (a programming error: the raw TRUST_PROXY string must go through
  * `parseTrustProxy` first) or `options.header` is not a header name.
  */
-export function resolveRequest(policy: TrustPolicy, req: NodeRequestLike, options?: ResolveOptions): ClientInfo {
-  const socket = req.socket
+export function resolveRequest(policy: TrustPolicy, req: NodeRequestLike | null | undefined, options?: ResolveOptions): ClientInfo {
+  const socket = typeof req === 'object' && req !== null ? req.socket : undefined
   return resolveClient(
     policy,
-    { remoteAddress: socket?.remoteAddress, headers: req.headers, encrypted: socket?.encrypted === true },
+    { remoteAddress: peerOf(socket), headers: req?.headers, encrypted: socket?.encrypted === true },
     options,
   )
 }
@@ -52,4 +60,58 @@ export function resolveRequest(policy: TrustPolicy, req: NodeRequestLike, option
 export function createResolver(policy: TrustPolicy, options?: ResolveOptions): (req: NodeRequestLike) => ClientInfo {
   checkSetup(policy, options, 'createResolver')
   return (req) => resolveRequest(policy, req, options)
+}
+
+/** A server whose listening address can be read (`http.Server`, `https.Server`, `net.Server`). */
+export interface ServerLike {
+  address(): ListenAddress | unknown
+  listening?: boolean
+  once?(event: 'listening', listener: () => void): unknown
+}
+
+export interface CheckListenerOptions {
+  /** Where the warning goes; default `process.emitWarning` (stderr), code `TRUST_PROXY_HOP_COUNT_LISTENER`. */
+  warn?: (message: string) => void
+}
+
+const checkedServers = new WeakSet<object>()
+
+/**
+ * Warns, once per server, when a hop-count policy serves on an address other hosts can reach
+ * (`0.0.0.0`, `::`, a LAN or container address): there a client that connects directly forges
+ * its own IP. Checks now if the server is listening, else when it starts listening.
+ *
+ * ```js
+ * const server = http.createServer(handler).listen(6989)
+ * checkListener(server, policy) // (node:1) [TRUST_PROXY_HOP_COUNT_LISTENER] TrustProxyWarning: ...
+ * ```
+ *
+ * Returns the warning when it was given now (undefined otherwise). Never throws.
+ */
+export function checkListener(server: ServerLike | null | undefined, policy: TrustPolicy, options?: CheckListenerOptions): string | undefined {
+  if (typeof server !== 'object' || server === null || typeof server.address !== 'function') return undefined
+  if (policy?.kind !== 'hops' || checkedServers.has(server)) return undefined
+  const check = (): string | undefined => {
+    if (checkedServers.has(server)) return undefined
+    let address: unknown
+    try {
+      address = server.address()
+    } catch {
+      return undefined
+    }
+    if (address === null || address === undefined) return undefined
+    checkedServers.add(server)
+    const message = listenerWarning(policy, address as ListenAddress)
+    if (message !== undefined) (options?.warn ?? defaultWarn)(message)
+    return message
+  }
+  if (server.listening === false && typeof server.once === 'function') {
+    server.once('listening', check)
+    return undefined
+  }
+  return check()
+}
+
+function defaultWarn(message: string): void {
+  process.emitWarning(message, { type: 'TrustProxyWarning', code: 'TRUST_PROXY_HOP_COUNT_LISTENER' })
 }
