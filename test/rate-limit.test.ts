@@ -169,7 +169,7 @@ function expressApp(opts: { trust?: unknown; keyGenerator?: (req: any) => string
       windowMs: 60_000,
       limit: 10,
       ...(opts.keyGenerator ? { keyGenerator: opts.keyGenerator } : {}),
-      logger: { error: (e: Error & { code?: string }) => logged.erl.push(e.code ?? e.message), warn: (e: Error & { code?: string }) => logged.erl.push(e.code ?? e.message) },
+      logger: { error: (e: any) => void logged.erl.push(e.code ?? e.message), warn: (e: any) => void logged.erl.push(e.code ?? e.message) },
     }),
   )
   app.post('/limited', (req, res) => res.json({ key: (req as any).rateLimit?.key }))

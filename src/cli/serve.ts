@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { listenerWarning } from '../adapters/listener.js'
 import { type TrustPolicy, TrustProxyError, parseTrustProxy } from '../index.js'
 import { type Analysis, analyse, displayName } from './diagnose.js'
 import { describePolicy } from './explain.js'
@@ -317,6 +318,8 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
       err(`${style.bold('trust-proxy serve')}: listening on ${url}`)
       err(`  TRUST_PROXY=${shellValue(policy.toString())} (${policy.kind}): ${describePolicy(policy, displayName(header))}`)
       for (const w of policy.warnings) err(`  ${style.yellow('warning')} [${w.code}]: ${printable(w.message)}`)
+      const exposed = listenerWarning(policy, server.address())
+      if (exposed !== undefined) err(`  ${style.yellow('warning')} [hop-count-listener]: ${exposed}`)
       err("  Run it in the app's place behind your proxy and open the site's public address in a browser.")
       err('  One JSON line per request follows on stdout. Stop with Ctrl-C.')
     }
