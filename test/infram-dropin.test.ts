@@ -8,7 +8,7 @@
  * from chosen source addresses (127.0.0.9 plays the proxy, spec section 7).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -27,6 +27,8 @@ beforeAll(() => {
   cpSync(join(root, 'test/fixtures/infram-app'), appDir, { recursive: true })
   // The operator's one step: the drop-in over server/utils/requestIp.js.
   cpSync(join(root, 'examples/infram/requestIp.cjs'), join(appDir, 'server/utils/requestIp.js'))
+  // The optional addition (used only when WITH_SETUP is set).
+  cpSync(join(root, 'examples/infram/trustProxySetup.cjs'), join(appDir, 'server/utils/trustProxySetup.js'))
   // Installed packages: the app's dependencies, and this package as `npm install` would place it.
   mkdirSync(join(appDir, 'node_modules/@infram'), { recursive: true })
   for (const dep of ['express', 'express-ws', 'express-rate-limit', 'ws']) {
@@ -209,6 +211,8 @@ describe('an invalid TRUST_PROXY stops Infram at startup, naming the entry', () 
     ['1, 10.0.0.1', '"1"'],
     ['0x7f000001', '"0x7f000001"'],
     ['10.0.0.1,,10.0.0.2', 'position'],
+    ['010.0.0.1', '"010.0.0.1"'],
+    ['nginx', '"nginx"'],
   ])('TRUST_PROXY=%s', (value, named) => {
     const r = failingStart(value)
     expect(r.status).not.toBe(0)
@@ -251,6 +255,22 @@ describe('attribution with the unchanged Infram code', () => {
     expect(app.stderr()).toMatch(/TRUST_PROXY_HOP_COUNT_LISTENER.*listens on \[::\]:\d+ \(every interface\).*TRUST_PROXY=loopback.*listen on 127\.0\.0\.1/)
     expect(app.stderr().match(/TRUST_PROXY_HOP_COUNT_LISTENER/g)).toHaveLength(1) // once, not per request
     expect(app.stdout()).toContain('trustProxy=1')
+  })
+})
+
+describe('the optional index.js addition (trustProxySetup.js)', () => {
+  it('logs the policy and its warnings through the logger, and mounts the middleware', async () => {
+    const app = await startApp({ TRUST_PROXY: '1', WITH_SETUP: '1' })
+    expect(app.stdout()).toContain('[SYSTEM] Client IP policy trustProxy=1 kind=hops')
+    expect(app.stdout()).toMatch(/\[WARN\] TRUST_PROXY: A hop count \(1\) trusts whoever connects.* code=hop-count/)
+    const r = await request(app, 'GET', '/test/middleware', { from: PROXY, headers: { 'x-forwarded-for': '203.0.113.7' } })
+    expect(r.body).toEqual({ clientIp: '203.0.113.7', anomalies: ['missing-forwarded-proto'] })
+    expect((await login(app, PROXY, '6.6.6.6, 203.0.113.8')).body).toMatchObject({ ip: '203.0.113.8' })
+  })
+
+  it('without it, nothing is mounted', async () => {
+    const app = await startApp({ TRUST_PROXY: 'loopback' })
+    expect((await request(app, 'GET', '/test/middleware')).body).toEqual({ clientIp: null, anomalies: null })
   })
 })
 
@@ -300,13 +320,5 @@ describe('an IP read after an await, from a client that already hung up, is stil
     const row = await until(async () => (await state(app)).audit.find((a) => a.event === 'login'))
     expect(row.ipAddress).toBe(recorded)
     expect((await state(app)).sessions[0]!.ip).toBe(recorded)
-  })
-})
-
-describe('the example file is what docs/infram.md shows', () => {
-  it('byte for byte', () => {
-    const page = readFileSync(join(root, 'docs/infram.md'), 'utf8')
-    const file = readFileSync(join(root, 'examples/infram/requestIp.cjs'), 'utf8')
-    expect(page).toContain('<!-- example: examples/infram/requestIp.cjs -->\n```js\n' + file + '```')
   })
 })
