@@ -11,7 +11,8 @@
  * So the peer is captured when the connection is accepted, through Node's public
  * `node:diagnostics_channel` channel `net.server.socket` (published by every `net.Server`,
  * `http`, `https` and the servers of express-ws, ws and Fastify included, for every accepted
- * TCP or pipe connection, before a byte of the request is parsed; Node 16.18 / 18.8 and later).
+ * TCP or pipe connection, before a byte of the request is parsed; added to Node in 2022 and in
+ * every release line this package supports; where it is missing, the live address is used).
  * It covers plain requests and WebSocket upgrades alike, which `http.server.request.start` does
  * not (it is not published for upgrades). Nothing is patched: a subscriber only reads the
  * address and keeps it in a WeakMap, so it goes when the socket goes.
