@@ -10,7 +10,7 @@
  *
  * Core module: no Node or framework imports.
  */
-import { canonicalizeIp } from './ip.js'
+import { P, formatIPv6, formatParsed, isOWS, parseAddress } from './ip.js'
 
 /** The key of a request with no client address (a Unix-socket peer, a peer that could not be read). */
 export const NO_ADDRESS_KEY = 'no-address'
@@ -60,70 +60,20 @@ export function rateLimitKey(ip: string | undefined | null, options?: RateLimitK
 
 /** {@link rateLimitKey} with the prefix already checked (for key generators). */
 export function keyOf(ip: unknown, prefix: number): string {
-  const canonical = typeof ip === 'string' ? canonicalizeIp(ip) : undefined
-  if (canonical === undefined) return NO_ADDRESS_KEY
-  if (canonical.indexOf(':') < 0 || prefix >= 128) return canonical
-  return maskIPv6(canonical, prefix)
+  if (typeof ip !== 'string') return NO_ADDRESS_KEY
+  let a = 0
+  let b = ip.length
+  while (a < b && isOWS(ip.charCodeAt(a))) a++
+  while (b > a && isOWS(ip.charCodeAt(b - 1))) b--
+  if (!parseAddress(ip, a, b)) return NO_ADDRESS_KEY
+  // IPv4, IPv4-mapped IPv6 (parsed as the IPv4 host it carries), or no masking: canonical text.
+  if (P.family === 4 || prefix >= 128) return formatParsed(ip)
+  // The network of the subnet (host bits and zone dropped), as `network/prefix`.
+  return `${formatIPv6(P.w0 & maskOf(prefix, 0), P.w1 & maskOf(prefix, 1), P.w2 & maskOf(prefix, 2), P.w3 & maskOf(prefix, 3))}/${prefix}`
 }
 
-/** `network/prefix` of a canonical IPv6 address (lower-case hex groups, maybe `::`, maybe a zone). */
-function maskIPv6(canonical: string, prefix: number): string {
-  const zone = canonical.indexOf('%')
-  const text = zone < 0 ? canonical : canonical.slice(0, zone)
-  const groups = expand(text)
-  for (let g = 0; g < 8; g++) {
-    const keep = prefix - g * 16
-    if (keep >= 16) continue
-    groups[g] = keep <= 0 ? 0 : groups[g]! & ((0xffff << (16 - keep)) & 0xffff)
-  }
-  return `${compress(groups)}/${prefix}`
-}
-
-/** The eight 16-bit groups of an IPv6 address in canonical text (dotted IPv4 tail allowed). */
-function expand(text: string): number[] {
-  const out: number[] = []
-  const dbl = text.indexOf('::')
-  const head = dbl < 0 ? text : text.slice(0, dbl)
-  const tail = dbl < 0 ? '' : text.slice(dbl + 2)
-  const left = head === '' ? [] : groupsOf(head)
-  const right = tail === '' ? [] : groupsOf(tail)
-  out.push(...left)
-  for (let n = 8 - left.length - right.length; n > 0; n--) out.push(0)
-  out.push(...right)
-  return out
-}
-
-function groupsOf(part: string): number[] {
-  const out: number[] = []
-  for (const g of part.split(':')) {
-    if (g.indexOf('.') >= 0) {
-      const o = g.split('.').map(Number)
-      out.push((o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!)
-    } else {
-      out.push(parseInt(g, 16))
-    }
-  }
-  return out
-}
-
-/** RFC 5952 text: the longest run (the first of equals) of two or more zero groups becomes `::`. */
-function compress(groups: number[]): string {
-  let best = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+/** The bits of 32-bit word `k` (0 = most significant) that a `/prefix` keeps. */
+function maskOf(prefix: number, k: number): number {
+  const bits = Math.max(0, Math.min(32, prefix - 32 * k))
+  return bits === 0 ? 0 : bits === 32 ? -1 : -1 << (32 - bits)
 }
