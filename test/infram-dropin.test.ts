@@ -322,3 +322,24 @@ describe('an IP read after an await, from a client that already hung up, is stil
     expect((await state(app)).sessions[0]!.ip).toBe(recorded)
   })
 })
+
+describe('the session rewrite of middlewares/auth.js, from a client that hung up', () => {
+  it('keeps the client, not "unknown"', async () => {
+    const app = await startApp({ TRUST_PROXY: '127.0.0.9/32', DB_DELAY_MS: '60' })
+    const { token } = (await login(app, PROXY, '203.0.113.7')).body
+    await new Promise<void>((done, fail) => {
+      const socket = net.connect({ host: '127.0.0.1', port: app.port, localAddress: PROXY }, () =>
+        socket.end(`GET /api/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Forwarded-For: 203.0.113.99\r\n\r\n`, () => {
+          socket.destroy()
+          done()
+        }),
+      )
+      socket.on('error', fail)
+    })
+    const ip = await until(async () => {
+      const s = (await state(app)).sessions[0]!.ip
+      return s === '203.0.113.7' ? undefined : s
+    })
+    expect(ip).toBe('203.0.113.99')
+  })
+})
