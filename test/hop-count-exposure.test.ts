@@ -16,7 +16,7 @@ import { auditFields, parseTrustProxy, resolveClient } from '../src/index.js'
 import { clientIp } from '../src/adapters/express.js'
 import { fastifyClientIp } from '../src/adapters/fastify.js'
 import { checkListener, listenerWarning } from '../src/adapters/node.js'
-import { ensureBuilt, freePort, startServe } from './support/cli-run.js'
+import { ensureBuilt, freePort, runCli, startServe } from './support/cli-run.js'
 
 const CODE = 'hop-count-public-peer'
 
@@ -191,5 +191,23 @@ describe('the CLI (serve) warns on a reachable listener', () => {
     closers.push(() => s.stop())
     expect(/\[hop-count-listener\]/.test(s.stderr())).toBe(warned)
     if (warned) expect(s.stderr()).toContain('listen on 127.0.0.1 only')
+  })
+})
+
+describe('the CLI (resolve) explains the anomaly', () => {
+  beforeAll(ensureBuilt)
+
+  it('a public peer under TRUST_PROXY=1 is an error finding with the fix', () => {
+    const r = runCli(['resolve', '--json', '--remote', '192.0.2.2', '--trust-proxy', '1', '-H', 'X-Forwarded-For: 6.6.6.6'])
+    const j = JSON.parse(r.stdout)
+    expect(j.resolved.anomalies).toContain(CODE)
+    const f = j.findings.find((x: { code: string }) => x.code === CODE)
+    expect(f).toMatchObject({ severity: 'error' })
+    expect(JSON.stringify(f)).toContain('listen on 127.0.0.1 only')
+  })
+
+  it('a loopback peer is not', () => {
+    const r = runCli(['resolve', '--json', '--remote', '127.0.0.1', '--trust-proxy', '1', '-H', 'X-Forwarded-For: 6.6.6.6'])
+    expect(JSON.parse(r.stdout).findings.map((x: { code: string }) => x.code)).not.toContain(CODE)
   })
 })

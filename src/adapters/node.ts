@@ -74,7 +74,10 @@ export interface CheckListenerOptions {
   warn?: (message: string) => void
 }
 
-const checkedServers = new WeakSet<object>()
+// Shared by every copy of this module (each entry point and build carries one), so that the
+// drop-in's check and the middleware's warn once per server between them.
+const CHECKED = Symbol.for('@infram/trust-proxy/checked-listeners')
+const checkedServers: WeakSet<object> = ((globalThis as { [CHECKED]?: WeakSet<object> })[CHECKED] ??= new WeakSet())
 
 /**
  * Warns, once per server, when a hop-count policy serves on an address other hosts can reach

@@ -290,6 +290,7 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a
     add('malformed-entry', { entry: entries[info.chain.length - 1], client: info.ip })
   }
   if (anomalies.has('short-chain')) add('short-chain')
+  if (anomalies.has('hop-count-public-peer')) add('hop-count-public-peer')
   if (anomalies.has('missing-forwarded-proto')) add('missing-forwarded-proto')
   if (anomalies.has('invalid-forwarded-proto')) add('invalid-forwarded-proto', { proto: rightmost(req.headers['x-forwarded-proto']) })
   if (anomalies.has('invalid-forwarded-host')) add('invalid-forwarded-host', { host: rightmost(req.headers['x-forwarded-host']) })

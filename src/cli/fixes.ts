@@ -29,6 +29,7 @@ export type FindingCode =
   | 'websocket-upgrade-stripped'
   | 'websocket-not-reached'
   | 'trust-function-error'
+  | 'hop-count-public-peer'
 
 export interface ProxyFixes {
   nginx: string
@@ -232,6 +233,16 @@ export const FINDINGS: Record<FindingCode, Builder> = {
       'The hop count is higher than the number of proxies in front of the app, or this request bypassed one of them. ' +
       'Set TRUST_PROXY to the number of proxies, or better, to their addresses.',
     setting: `TRUST_PROXY=${shellValue(i.peerEntry)}   (the proxy's address; or the number of proxies in front)`,
+  }),
+  'hop-count-public-peer': (i) => ({
+    code: 'hop-count-public-peer',
+    severity: 'error',
+    title: 'A public address is trusted as a proxy only because of the hop count',
+    detail: `TRUST_PROXY=${i.value} trusts whoever connects; the socket peer ${i.peer} is a public address, so it may be a client that reached the app directly and wrote its own X-Forwarded-For.`,
+    cause:
+      'A hop count cannot tell a proxy from a client. If the app can be reached without the proxy (all interfaces, a published port), any client can forge its IP. ' +
+      'Name the proxy instead, or make the app listen on 127.0.0.1 only.',
+    setting: `TRUST_PROXY=${shellValue(i.peerEntry)}   (if ${i.peer} really is your proxy; otherwise name your proxy's address)`,
   }),
   'no-forwarded-for': (i) => ({
     code: 'no-forwarded-for',
