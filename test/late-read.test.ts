@@ -8,7 +8,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
+import tls from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
@@ -19,6 +21,7 @@ import { type ClientInfo, type TrustPolicy, parseTrustProxy } from '../src/index
 import { clientIp } from '../src/adapters/express.js'
 import { fastifyClientIp } from '../src/adapters/fastify.js'
 import { resolveRequest } from '../src/adapters/node.js'
+import { selfSignedCertificate } from './support/adapters-net.js'
 
 const PROXY = '127.0.0.9'
 const later = (ms = 80) => new Promise((r) => setTimeout(r, ms))
@@ -175,6 +178,31 @@ describe('Fastify: request.clientIp and resolveRequest(request.raw), late', () =
     expect(s.closedLate).toBe(true)
     expect(s.late.ip).toBe(client)
     expect(s.early).toEqual(s.late)
+  })
+})
+
+describe('HTTPS (a TLS socket wraps the accepted TCP socket)', () => {
+  const cert = selfSignedCertificate()
+  it.skipIf(cert === undefined)('the client of an HTTPS request read late is the client', async () => {
+    const policy = parseTrustProxy('127.0.0.9/32')
+    const { record, seen } = seenOnce()
+    const server = https.createServer(cert!, async (req, res) => {
+      const early = resolveRequest(policy, req)
+      await later()
+      record({ early, late: resolveRequest(policy, req), closedLate: req.socket.destroyed })
+      res.end()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))))
+    const port = (server.address() as net.AddressInfo).port
+    const socket = tls.connect({ host: '127.0.0.1', port, localAddress: PROXY, rejectUnauthorized: false }, () =>
+      socket.write('GET / HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.7\r\n\r\n', () => socket.destroy()),
+    )
+    socket.on('error', () => {})
+    const s = await seen
+    expect(s.closedLate).toBe(true)
+    expect(s.early).toMatchObject({ ip: '203.0.113.7', protocol: 'https' })
+    expect(s.late).toEqual(s.early)
   })
 })
 

@@ -49,10 +49,10 @@ const plugin = function trustProxyClientIp(fastify, opts, done) {
     done(err as Error)
     return
   }
-  // Declared up front with empty values (Fastify keeps request objects one shape) and filled in
-  // by the hook before any route handler runs.
   // A hop count on a listener other hosts can reach: one warning when the server starts listening.
   if (policy.kind === 'hops') checkListener(fastify.server as unknown as ServerLike, policy, { warn })
+  // Declared up front with empty values (Fastify keeps request objects one shape) and filled in
+  // by the hook before any route handler runs.
   fastify.decorateRequest('clientIp', undefined)
   fastify.decorateRequest('clientInfo', null as unknown as ClientInfo)
   fastify.addHook('onRequest', function resolveClientIp(request, _reply, next) {
