@@ -189,6 +189,8 @@ describe('the CLI (serve) warns on a reachable listener', () => {
     const port = await freePort()
     const s = await startServe(['--trust-proxy', '1'], {}, `${host}:${port}`)
     closers.push(() => s.stop())
+    // The listening block ends with this line; the pipe may deliver it in several chunks.
+    for (let i = 0; i < 200 && !s.stderr().includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 25))
     expect(/\[hop-count-listener\]/.test(s.stderr())).toBe(warned)
     if (warned) expect(s.stderr()).toContain('listen on 127.0.0.1 only')
   })
