@@ -195,7 +195,9 @@ describe('HTTPS (a TLS socket wraps the accepted TCP socket)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(r))))
     const port = (server.address() as net.AddressInfo).port
-    const socket = tls.connect({ host: '127.0.0.1', port, localAddress: PROXY, rejectUnauthorized: false }, () =>
+    const tcp = net.connect({ host: '127.0.0.1', port, localAddress: PROXY })
+    tcp.on('error', () => {})
+    const socket = tls.connect({ socket: tcp, rejectUnauthorized: false }, () =>
       socket.write('GET / HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.7\r\n\r\n', () => socket.destroy()),
     )
     socket.on('error', () => {})
