@@ -30,3 +30,12 @@ export {
 export { canonicalizeIp } from './ip.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
+export {
+  traceClient,
+  type ClientTrace,
+  type MalformedReason,
+  type TraceHop,
+  type TraceOptions,
+  type TraceRule,
+  type TraceStop,
+} from './trace.js'

@@ -302,7 +302,8 @@ export function resolveClientIp(
 /** Headers whose presence from an untrusted peer means someone tried to speak for a client. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']
 
-function rightmostItem(value: string | string[] | undefined): string | undefined {
+/** @internal The right-most item of X-Forwarded-Proto or -Host, trimmed (also read by trace.ts). */
+export function rightmostItem(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined
   const s = typeof value === 'string' ? value : value[value.length - 1]
   if (typeof s !== 'string') return undefined
@@ -450,6 +451,7 @@ export function resolveClient(
   }
 }
 
-function paramText(a: number, b: number, escaped: boolean): string {
+/** @internal A parameter of the Forwarded element in FW, unescaped (also read by trace.ts). */
+export function paramText(a: number, b: number, escaped: boolean): string {
   return escaped ? unescape(FW.s, a, b) : FW.s.slice(a, b)
 }

@@ -136,7 +136,7 @@ describe('serve: HTTP answers', () => {
     expect(r.body).not.toContain('<img src=x')
     expect(r.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;')
     expect(r.body).toContain('id="client-ip" data-ip="203.0.113.7"')
-    const embedded = JSON.parse(/<script type="application\/json" id="report">([\s\S]*?)<\/script>/.exec(r.body)![1]!)
+    const embedded = JSON.parse(/<script type="application\/json" id="report"[^>]*>([\s\S]*?)<\/script>/.exec(r.body)![1]!)
     expect(embedded.client).toBe('203.0.113.7')
     expect(embedded.request.forwarding['X-Real-IP']).toBe('"><img src=x onerror=alert(2)>')
     expect(r.headers['cache-control']).toBe('no-store')
@@ -437,7 +437,7 @@ describe('serve: the WebSocket check', () => {
     })
 
     it('refuses a handshake it cannot accept, with 400', async () => {
-      const { sock, response } = await rawOpen({ ...handshake(randomBytes(16).toString('base64')), 'Sec-WebSocket-Version': '8' })
+      const { sock, response } = await rawOpen({ ...handshake(randomBytes(16).toString('base64')), 'Sec-WebSocket-Version': '7' })
       expect(response).toMatch(/^HTTP\/1\.1 400 /)
       expect(response).toContain('Sec-WebSocket-Version: 13')
       sock.destroy()
@@ -453,7 +453,7 @@ describe('serve: process life', () => {
   it('SIGTERM closes open WebSockets with 1001 and exits 0', async () => {
     const s = await startServe(['--trust-proxy', PROXY])
     try {
-      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/`, { localAddress: DIRECT })
+      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/.trust-proxy/ws`, { localAddress: DIRECT })
       await new Promise((r, j) => ws.once('open', r).once('error', j))
       const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
       const code = await s.stop('SIGTERM')
