@@ -11,8 +11,12 @@ import { defineConfig } from 'tsup'
 const rawText: Plugin = {
   name: 'raw-text',
   setup(build) {
-    build.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(args.resolveDir, args.path.slice(0, -'?raw'.length)), namespace: 'raw-text' }))
-    build.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text', watchFiles: [args.path] }))
+    // The path keeps its suffix so that no other plugin (tsup's own CSS handling) takes the file.
+    build.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(args.resolveDir, args.path), namespace: 'raw-text' }))
+    build.onLoad({ filter: /\?raw$/, namespace: 'raw-text' }, (args) => {
+      const file = args.path.slice(0, -'?raw'.length)
+      return { contents: readFileSync(file, 'utf8'), loader: 'text', watchFiles: [file] }
+    })
   },
 }
 

@@ -1,0 +1,65 @@
+/**
+ * The diagnostic page is three real files (src/cli/page/index.html, page.css, page.js) bundled
+ * as text: the served page carries them byte for byte, every slot of the HTML is filled, and the
+ * script is valid JavaScript. (test/cli-browser.test.ts proves the page works in Chromium.)
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, type ServeProcess, ensureBuilt, startServe } from './support/cli-run.js'
+
+const PAGE = join(ROOT, 'src', 'cli', 'page')
+const file = (name: string) => readFileSync(join(PAGE, name), 'utf8')
+
+function getPage(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Accept: 'text/html' }, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (d: string) => (body += d))
+      res.on('end', () => resolve(body))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the page files', () => {
+  let s: ServeProcess
+  let page: string
+  beforeAll(async () => {
+    await ensureBuilt()
+    s = await startServe(['--trust-proxy', '127.0.0.9'])
+    page = await getPage(s.port)
+  })
+  afterAll(async () => {
+    await s?.stop()
+  })
+
+  it('page.css and page.js are served byte for byte, inline under the nonce', () => {
+    const nonce = /<style nonce="([^"]+)">/.exec(page)![1]!
+    expect(page).toContain(`<style nonce="${nonce}">${file('page.css')}</style>`)
+    expect(page).toContain(`<script nonce="${nonce}">${file('page.js')}</script>`)
+  })
+
+  it('every slot of index.html is filled, and the rest of it is served as written', () => {
+    const template = file('index.html')
+    const slots = [...template.matchAll(/\{\{([a-z-]+)\}\}/g)].map((m) => m[1])
+    expect(slots.length).toBeGreaterThan(10)
+    expect(page).not.toMatch(/\{\{[a-z-]+\}\}/)
+    // Each piece of literal text between slots appears in the page, in order.
+    let at = 0
+    for (const piece of template.split(/\{\{[a-z-]+\}\}/)) {
+      const k = page.indexOf(piece, at)
+      expect(k, `template text ${JSON.stringify(piece.slice(0, 60))}`).toBeGreaterThanOrEqual(0)
+      at = k + piece.length
+    }
+  })
+
+  it('page.js is valid JavaScript, and neither file can end its element early', () => {
+    execFileSync(process.execPath, ['--check', join(PAGE, 'page.js')])
+    expect(file('page.js')).not.toMatch(/<\/script/i)
+    expect(file('page.css')).not.toMatch(/<\/style/i)
+  })
+})
