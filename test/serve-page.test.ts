@@ -13,9 +13,9 @@ import { ROOT, type ServeProcess, ensureBuilt, startServe } from './support/cli-
 const PAGE = join(ROOT, 'src', 'cli', 'page')
 const file = (name: string) => readFileSync(join(PAGE, name), 'utf8')
 
-function getPage(port: number): Promise<string> {
+function getPage(port: number, accept = 'text/html'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Accept: 'text/html' }, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Accept: accept }, agent: false }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (d: string) => (body += d))
       res.on('end', () => resolve(body))
@@ -61,5 +61,36 @@ describe('the page files', () => {
     execFileSync(process.execPath, ['--check', join(PAGE, 'page.js')])
     expect(file('page.js')).not.toMatch(/<\/script/i)
     expect(file('page.css')).not.toMatch(/<\/style/i)
+  })
+})
+
+describe('the policy part of the report, serialised once per policy', () => {
+  const list = Array.from({ length: 2000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(', ')
+  let s: ServeProcess
+  beforeAll(async () => {
+    await ensureBuilt()
+    s = await startServe([], { TRUST_PROXY: list })
+  })
+  afterAll(async () => {
+    await s?.stop()
+  })
+
+  it('the JSON report is whole and in its usual key order; the page embeds the same policy part', async () => {
+    const json = JSON.parse(await getPage(s.port, 'application/json'))
+    expect(Object.keys(json)).toEqual(['version', 'trustProxy', 'request', 'client', 'protocol', 'host', 'resolved', 'walk', 'findings', 'probe', 'websocket'])
+    expect(json.version).toBe(1)
+    expect(json.trustProxy.ranges).toHaveLength(2000)
+    expect(json.trustProxy.value).toBe(list)
+    const page = await getPage(s.port)
+    const embedded = JSON.parse(/<script type="application\/json" id="report"[^>]*>([\s\S]*?)<\/script>/.exec(page)![1]!)
+    expect(embedded.trustProxy).toEqual(json.trustProxy)
+    expect(Object.keys(embedded)).toEqual(Object.keys(json))
+  })
+
+  it('the page shows a long TRUST_PROXY clipped, and says where the whole of it is', async () => {
+    const page = await getPage(s.port)
+    const shown = /<p><code>TRUST_PROXY=([^<]*)<\/code>/.exec(page)![1]!
+    expect(shown.length).toBeLessThan(5000)
+    expect(shown).toContain('characters in all: see trustProxy.value in the JSON report')
   })
 })

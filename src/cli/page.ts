@@ -53,9 +53,57 @@ export function escapeHtml(s: string): string {
 
 const h = escapeHtml
 
-/** JSON that is safe inside a script element. */
-function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+/** JSON text made safe inside a script element (it cannot close it, and no line separator breaks it). */
+function scriptSafe(json: string): string {
+  return json.replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+}
+
+/** Shown on the page, the TRUST_PROXY value and its meaning stop here (the JSON report has them whole). */
+const MAX_POLICY_SHOWN = 4096
+
+function clipPolicy(text: string, what: string): string {
+  return text.length <= MAX_POLICY_SHOWN ? text : `${text.slice(0, MAX_POLICY_SHOWN)}... (${text.length.toLocaleString('en')} characters in all: see ${what} in the JSON report)`
+}
+
+/**
+ * What the page and the report say about the policy is the same for every request, and as long
+ * as the policy (a 10,000-entry list is 100 KB): it is serialised and escaped once per policy,
+ * and each request only splices it in.
+ */
+interface PolicyParts {
+  json: string
+  script: string
+  value: string
+  meaning: string
+  warnings: string
+}
+const policyParts = new WeakMap<Report['trustProxy'], PolicyParts>()
+
+function partsOf(tp: Report['trustProxy']): PolicyParts {
+  let parts = policyParts.get(tp)
+  if (parts === undefined) {
+    const json = JSON.stringify(tp)
+    parts = {
+      json,
+      script: scriptSafe(json),
+      value: h(clipPolicy(tp.value, 'trustProxy.value')),
+      meaning: h(clipPolicy(tp.meaning, 'trustProxy.meaning')),
+      warnings: tp.warnings.length === 0 ? '' : `<ul>${tp.warnings.map((w) => `<li><b>${h(w.code)}</b>: ${h(w.message)}</li>`).join('')}</ul>`,
+    }
+    policyParts.set(tp, parts)
+  }
+  return parts
+}
+
+/** The report without its policy part, as JSON text after `"trustProxy":...` (a leading comma, or nothing). */
+function restJson(report: Report): string {
+  const rest = JSON.stringify({ ...report, version: undefined, trustProxy: undefined })
+  return rest === '{}' ? '}' : ',' + rest.slice(1)
+}
+
+/** The report as JSON (`JSON.stringify(report)`, with the policy part serialised once per policy). */
+export function reportJson(report: Report): string {
+  return `{"version":${report.version},"trustProxy":${partsOf(report.trustProxy).json}${restJson(report)}`
 }
 
 function renderFinding(f: Finding): string {
@@ -126,6 +174,7 @@ export function renderPage(report: Report, nonce: string): string {
       ? '<tr><td colspan="2" class="muted">none</td></tr>'
       : forwarding.map(([k, v]) => `<tr><th>${h(k)}</th><td><code>${h(v)}</code></td></tr>`).join('')
   const tp = report.trustProxy
+  const parts = partsOf(tp)
   return fillTemplate({
     nonce,
     style: STYLE,
@@ -144,13 +193,13 @@ export function renderPage(report: Report, nonce: string): string {
     'ping-seconds': h(String(report.websocket.pingSeconds)),
     'walk-rows': walkRows,
     'header-rows': headerRows,
-    'tp-value': h(tp.value),
+    'tp-value': parts.value,
     'tp-kind': h(tp.kind),
-    'tp-meaning': h(tp.meaning),
-    'tp-warnings': tp.warnings.length === 0 ? '' : `<ul>${tp.warnings.map((w) => `<li><b>${h(w.code)}</b>: ${h(w.message)}</li>`).join('')}</ul>`,
+    'tp-meaning': parts.meaning,
+    'tp-warnings': parts.warnings,
     method: h(report.request.method),
     path: h(report.request.path),
     'probe-marker': h(PROBE_MARKER),
-    'report-json': scriptJson(report),
+    'report-json': `{"version":${report.version},"trustProxy":${parts.script}${scriptSafe(restJson(report))}`,
   })
 }

@@ -17,7 +17,7 @@ import { type TrustPolicy, TrustProxyError, parseTrustProxy } from '../index.js'
 import { type Analysis, analyse, displayName } from './diagnose.js'
 import { describePolicy } from './explain.js'
 import { shellValue, standaloneFinding } from './fixes.js'
-import { type Report, renderPage } from './page.js'
+import { type Report, renderPage, reportJson } from './page.js'
 import { ipHeaderOption } from './resolve.js'
 import { type Style, printable } from './style.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
@@ -337,7 +337,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
         const report = buildReport(view, req, a, pingSeconds)
         status = 200
         if (wantsJson(req, query)) {
-          send(res, status, 'application/json; charset=utf-8', JSON.stringify(report) + '\n', { Vary: 'Accept' })
+          send(res, status, 'application/json; charset=utf-8', reportJson(report) + '\n', { Vary: 'Accept' })
         } else {
           const nonce = randomBytes(16).toString('base64')
           send(res, status, 'text/html; charset=utf-8', renderPage(report, nonce), {
