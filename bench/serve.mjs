@@ -181,12 +181,15 @@ function fmt(x) {
   return x >= 100 ? Math.round(x).toLocaleString('en') : x.toFixed(1)
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const md = await benchServe()
-  console.log('\n' + md)
-  if (process.env.BENCH_NO_WRITE !== '1') {
+/** Runs the cases, prints the table and writes bench/SERVE.md (unless BENCH_NO_WRITE=1 or BENCH_LIB is set). */
+export async function main(log = (l = '') => process.stdout.write(l + '\n')) {
+  const md = await benchServe(log)
+  log()
+  log(md)
+  if (process.env.BENCH_NO_WRITE !== '1' && process.env.BENCH_LIB === undefined) {
     writeFileSync(new URL('./SERVE.md', import.meta.url), md + '\n')
-    console.log('Wrote bench/SERVE.md.')
+    log('Wrote bench/SERVE.md.')
   }
 }
 
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()

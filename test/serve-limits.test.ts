@@ -4,11 +4,14 @@
  * once the holders are gone. (test/serve-hostile.test.ts covers the timeouts and the WebSocket
  * protocol limits under attack.)
  */
-import { request } from 'node:http'
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer, request } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { type ServeProcess, ensureBuilt, runCliAsync, startServe } from './support/cli-run.js'
+import { ROOT, type ServeProcess, ensureBuilt, runCliAsync, startServe } from './support/cli-run.js'
 
 const WS_PATH = '/.trust-proxy/ws'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -129,5 +132,60 @@ describe('serve: --limit', () => {
     for (const line of ['max-connections=512', 'max-websockets=128', 'max-websockets-per-client=8', 'max-message=65536', 'max-buffered=1048576', 'header-timeout=10', 'request-timeout=30', 'keep-alive-timeout=5', 'idle-timeout=120']) {
       expect(r.stdout).toContain(line)
     }
+  })
+})
+
+describe('docs/serve-limits.md: its programs, run', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'serve-limits.md'), 'utf8')
+  const run = (file: string, args: string[] = []) => spawnSync(process.execPath, [join(ROOT, file), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 })
+
+  it('each marked code block is its example file, byte for byte', () => {
+    const marked = [...doc.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)```\n/g)]
+    expect(marked.map((m) => m[1])).toEqual(['examples/serve-limits/check-limits.mjs', 'examples/serve-limits/trace-client.mjs'])
+    for (const [, file, body] of marked) expect(body).toBe(readFileSync(join(ROOT, file!), 'utf8'))
+  })
+
+  it('check-limits.mjs passes every check against a running serve (and fails against a server that refuses nothing)', async () => {
+    const s = await startServe([])
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'examples/serve-limits/check-limits.mjs'), s.url], { cwd: ROOT })
+        let stdout = ''
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+        child.once('close', (code) => resolve({ code, stdout }))
+      })
+      expect(r.stdout.trim().split('\n')).toEqual([
+        'ok   a request body is refused: 413',
+        'ok   headers over 16 KiB are refused: 431',
+        'ok   a WebSocket elsewhere than /.trust-proxy/ws is refused: HTTP 404',
+        'ok   a WebSocket message over 64 KiB closes the connection: close 1009',
+      ])
+      expect(r.code).toBe(0)
+    } finally {
+      await s.stop()
+    }
+    // The checks can fail: a plain server that answers 200 to everything fails them.
+    const plain = createServer((_q, res) => res.end('ok')).listen(0, '127.0.0.1')
+    await new Promise((r) => plain.once('listening', r))
+    try {
+      const port = (plain.address() as { port: number }).port
+      const r = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'examples/serve-limits/check-limits.mjs'), `http://127.0.0.1:${port}`], { cwd: ROOT })
+        let stdout = ''
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+        child.once('close', (code) => resolve({ code, stdout }))
+      })
+      expect(r.stdout).toContain('FAIL a request body is refused: 200 (expected 413)')
+      expect(r.code).toBe(1)
+    } finally {
+      plain.close()
+    }
+  })
+
+  it('trace-client.mjs prints what the page says it prints', () => {
+    const r = run('examples/serve-limits/trace-client.mjs')
+    expect(r.status).toBe(0)
+    const shown = /It prints:\n\n```text\n([\s\S]*?)```/.exec(doc)![1]
+    expect(r.stdout).toBe(shown)
   })
 })

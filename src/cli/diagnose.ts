@@ -162,7 +162,7 @@ function toStep(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: 
   const step: WalkStep = {
     hop: hop.hop,
     from: hop.from,
-    raw: hop.role === 'ignored' && hop.raw !== null ? clip(hop.raw) : hop.raw,
+    raw: hop.raw === null ? null : clip(hop.raw),
     address: hop.address,
     trusted: hop.trusted,
     role: hop.role,
