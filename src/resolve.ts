@@ -302,8 +302,7 @@ export function resolveClientIp(
 /** Headers whose presence from an untrusted peer means someone tried to speak for a client. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']
 
-/** @internal The right-most item of X-Forwarded-Proto or -Host, trimmed (also read by trace.ts). */
-export function rightmostItem(value: string | string[] | undefined): string | undefined {
+function rightmostItem(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined
   const s = typeof value === 'string' ? value : value[value.length - 1]
   if (typeof s !== 'string') return undefined
@@ -415,17 +414,7 @@ export function resolveClient(
   }
 
   if (peerTrusted) {
-    let proto: string | undefined
-    let fwdHost: string | undefined
-    if (mode === MODE_FORWARDED) {
-      if (forwardedRightmost(headerValue)) {
-        if (FW.protoStart >= 0) proto = paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped)
-        if (FW.hostStart >= 0) fwdHost = paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped)
-      }
-    } else {
-      proto = rightmostItem(getHeader(headers, 'x-forwarded-proto'))
-      fwdHost = rightmostItem(getHeader(headers, 'x-forwarded-host'))
-    }
+    const [proto, fwdHost] = forwardedProtoHost(headers, mode, headerValue)
     if (proto !== undefined) {
       const normal = normalizeProto(proto)
       if (normal !== undefined) protocol = normal
@@ -451,7 +440,22 @@ export function resolveClient(
   }
 }
 
-/** @internal A parameter of the Forwarded element in FW, unescaped (also read by trace.ts). */
-export function paramText(a: number, b: number, escaped: boolean): string {
+function paramText(a: number, b: number, escaped: boolean): string {
   return escaped ? unescape(FW.s, a, b) : FW.s.slice(a, b)
+}
+
+/**
+ * @internal The protocol and host a trusted peer forwarded, as received (not yet validated): the
+ * right-most `proto=` and `host=` of Forwarded in that mode, else the right-most X-Forwarded-Proto
+ * and X-Forwarded-Host items. (Also read by trace.ts, which shows them.)
+ */
+export function forwardedProtoHost(headers: unknown, mode: HeaderMode, headerValue: unknown): [string | undefined, string | undefined] {
+  if (mode === MODE_FORWARDED) {
+    if (!forwardedRightmost(headerValue)) return [undefined, undefined]
+    return [
+      FW.protoStart >= 0 ? paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped) : undefined,
+      FW.hostStart >= 0 ? paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped) : undefined,
+    ]
+  }
+  return [rightmostItem(getHeader(headers, 'x-forwarded-proto')), rightmostItem(getHeader(headers, 'x-forwarded-host'))]
 }

@@ -15,11 +15,11 @@
  * one lookup per examined hop in an index of the TRUST_PROXY entries that is compiled once per
  * policy and cached. Not for the hot path: it allocates a record per hop.
  */
-import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, forwardedRightmost, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
+import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
 import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
 import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
 import { maskBits } from './ranges.js'
-import { type ClientInfo, type RequestLike, type ResolveOptions, paramText, resolveClient, rightmostItem } from './resolve.js'
+import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
 
 /**
  * Why a hop was, or was not, trusted (or why it was never examined).
@@ -386,20 +386,8 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   }
 
   // The protocol and host the resolver read, as received: only from a trusted peer.
-  let forwardedProto: string | undefined
-  let forwardedHost: string | undefined
   const peerTrusted = stop !== 'malformed-peer' && hops[0]?.trusted === true
-  if (peerTrusted) {
-    if (mode === MODE_FORWARDED) {
-      if (forwardedRightmost(value)) {
-        if (FW.protoStart >= 0) forwardedProto = paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped)
-        if (FW.hostStart >= 0) forwardedHost = paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped)
-      }
-    } else {
-      forwardedProto = rightmostItem(getHeader(headers, 'x-forwarded-proto'))
-      forwardedHost = rightmostItem(getHeader(headers, 'x-forwarded-host'))
-    }
-  }
+  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, mode, value) : [undefined, undefined]
 
   return { client, header, hops, stop, entries: total, omitted: Math.max(0, total - Math.max(next, listedEnd)), forwardedProto, forwardedHost }
 }
