@@ -126,6 +126,10 @@ function clip(s: string): string {
   return s.length > MAX_SHOWN ? s.slice(0, MAX_SHOWN) + '...' : s
 }
 
+function clipped(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : clip(s)
+}
+
 function nullable<T>(v: T | undefined): T | null {
   return v === undefined ? null : v
 }
@@ -210,7 +214,7 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
     value,
     valueWithPeer: policy.kind === 'ranges' ? `${value}, ${peerEntry}` : peerEntry,
     header: displayName(a.header),
-    headerText: joined(req.headers[a.header]),
+    headerText: clipped(joined(req.headers[a.header])),
   }
   const found: Finding[] = []
   const add = (code: FindingCode, extra: Record<string, string | number | undefined> = {}) => found.push(FINDINGS[code]({ ...input, extra }))
@@ -235,7 +239,7 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
   const probeValue = req.headers[PROBE_HEADER]
   const marker = typeof probeValue === 'string' ? canonicalizeIp(probeValue) : undefined
   if (marker !== undefined) {
-    const received = joined(req.headers[a.header]) ?? null
+    const received = clipped(joined(req.headers[a.header])) ?? null
     // Every entry, left-most first, as the core's reader delimits them (linear in the header).
     const canon = listEntries(req.headers[a.header], a.header)
     let verdict: ProbeResult['verdict']
