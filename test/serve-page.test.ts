@@ -81,6 +81,9 @@ describe('the policy part of the report, serialised once per policy', () => {
     expect(json.version).toBe(1)
     expect(json.trustProxy.ranges).toHaveLength(2000)
     expect(json.trustProxy.value).toBe(list)
+    // The meaning names the first 32 entries and counts the rest (the list itself is in ranges).
+    expect(json.trustProxy.meaning).toMatch(/^A hop is a proxy when its address is in: 10\.0\.0\.0\/24; 10\.0\.1\.0\/24; /)
+    expect(json.trustProxy.meaning).toContain('10.0.31.0/24; and 1,968 more (2,000 entries in all). ')
     const page = await getPage(s.port)
     const embedded = JSON.parse(/<script type="application\/json" id="report"[^>]*>([\s\S]*?)<\/script>/.exec(page)![1]!)
     expect(embedded.trustProxy).toEqual(json.trustProxy)

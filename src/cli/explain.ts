@@ -30,6 +30,9 @@ function ordinal(n: number): string {
   return n + (n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th')
 }
 
+/** Past this many entries, a policy's meaning names the first ones and counts the rest. */
+const MAX_RANGES_LISTED = 32
+
 /**
  * What a policy means, in one or two sentences, for the X-Forwarded-For header (or the header
  * named by `header`).
@@ -55,12 +58,18 @@ export function describePolicy(policy: TrustPolicy, header = 'X-Forwarded-For'):
       const proxies = n === 2 ? `the right-most ${header} entry are` : `the ${n - 1} right-most ${header} entries are`
       return `${n} hops: the socket peer and ${proxies} proxies; the client is the ${ordinal(n)} ${header} entry from the right.`
     }
-    default:
+    default: {
+      // A provider list of thousands of ranges is not read one by one: name the first few.
+      const ranges = [...new Set(policy.ranges)]
+      const shown = ranges.length <= MAX_RANGES_LISTED ? ranges : ranges.slice(0, MAX_RANGES_LISTED)
+      const rest = ranges.length - shown.length
       return (
-        `A hop is a proxy when its address is in: ${[...new Set(policy.ranges)].map(describeRange).join('; ')}. ` +
+        `A hop is a proxy when its address is in: ${shown.map(describeRange).join('; ')}` +
+        `${rest > 0 ? `; and ${rest.toLocaleString('en')} more (${ranges.length.toLocaleString('en')} entries in all)` : ''}. ` +
         `The walk starts at the socket peer and moves left through ${header} while each address is in ` +
         'the list; the client is the first address that is not.'
       )
+    }
   }
 }
 
