@@ -222,7 +222,7 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
   if (anomalies.has('malformed-peer')) add('malformed-peer')
   if (anomalies.has('forwarded-by-untrusted-peer')) add(policy.kind === 'none' ? 'trust-proxy-off' : 'peer-not-trusted')
   if (anomalies.has('malformed-entry')) {
-    const bad = trace.hops.find((h) => h.role === 'malformed')
+    const bad = a.walk.find((h) => h.role === 'malformed') // its raw text clipped for display
     add('malformed-entry', { entry: bad?.raw ?? undefined, client: info.ip })
   }
   if (anomalies.has('short-chain')) add('short-chain')
