@@ -53,34 +53,27 @@ function cpuModel() {
   return os.cpus()[0]?.model ?? 'unknown'
 }
 
-/** Starts `serve` on a free port; resolves with its pid, port and a stop function. */
-function startServe(tp, ipHeader) {
+/** Starts a server process that says "listening on http://127.0.0.1:PORT" on stderr; resolves with its pid, port and a stop function. */
+function startProcess(args, env = process.env) {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, TRUST_PROXY: tp }
-    const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--ip-header', ipHeader], { stdio: ['ignore', 'ignore', 'pipe'], env })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env })
     let err = ''
     child.stderr.setEncoding('utf8').on('data', (d) => {
       err += d
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)
       if (m) resolve({ pid: child.pid, port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
     })
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)))
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${err}`)))
   })
 }
+
+/** `serve` on a free port, TRUST_PROXY from the environment (a 10,000-entry value is too long for one argument). */
+const startServe = (tp, ipHeader) => startProcess([CLI, 'serve', '--listen', '127.0.0.1:0', '--ip-header', ipHeader], { ...process.env, TRUST_PROXY: tp })
 
 /** The floor: node:http answering a fixed body of `bytes` bytes, in its own process. */
 function startFloor(bytes) {
   const code = `const b = Buffer.alloc(${bytes}, 120); require('node:http').createServer((q, s) => { s.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': b.length }); s.end(b) }).listen(0, '127.0.0.1', function () { console.error('listening on http://127.0.0.1:' + this.address().port) })`
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      err += d
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(err)
-      if (m) resolve({ pid: child.pid, port: Number(m[1]), stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
-    })
-    child.once('exit', (c) => reject(new Error(`floor exited ${c}: ${err}`)))
-  })
+  return startProcess(['-e', code])
 }
 
 function once(agent, port, headers) {

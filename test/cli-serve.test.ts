@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { type ServeProcess, ensureBuilt, freePort, runCliAsync, startServe } from './support/cli-run.js'
+import { clientFrame, serverFrames } from './support/ws-frames.js'
 
 const PROXY = '127.0.0.9'
 const DIRECT = '127.0.0.20'
@@ -333,54 +334,8 @@ describe('serve: the WebSocket check', () => {
       })
     }
 
-    /** A client frame (masked unless told otherwise). */
-    function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; mask?: boolean } = {}): Buffer {
-      const fin = opts.fin ?? true
-      const mask = opts.mask ?? true
-      const head = [((fin ? 0x80 : 0) | opcode) & 0xff, (mask ? 0x80 : 0) | payload.length]
-      const key = randomBytes(4)
-      const body = Buffer.from(payload)
-      if (mask) for (let i = 0; i < body.length; i++) body[i]! ^= key[i % 4]!
-      return Buffer.concat([Buffer.from(head), mask ? key : Buffer.alloc(0), body])
-    }
-
-    /** Reads server frames (unmasked, short) from a socket. */
-    function frames(sock: Socket, initial: Buffer) {
-      let buf = initial
-      const got: { opcode: number; payload: Buffer }[] = []
-      const parse = () => {
-        while (buf.length >= 2) {
-          let len = buf[1]! & 0x7f
-          let off = 2
-          if (len === 126) {
-            if (buf.length < 4) return
-            len = buf.readUInt16BE(2)
-            off = 4
-          }
-          if (buf.length < off + len) return
-          got.push({ opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) })
-          buf = buf.subarray(off + len)
-        }
-      }
-      sock.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d])
-        parse()
-      })
-      parse()
-      const ended = new Promise<void>((r) => sock.once('close', () => r()))
-      const wait = (pred: (f: { opcode: number; payload: Buffer }) => boolean, ms = 5000) =>
-        new Promise<{ opcode: number; payload: Buffer }>((resolve, reject) => {
-          const t0 = Date.now()
-          const poll = () => {
-            const f = got.find(pred)
-            if (f) return resolve(f)
-            if (Date.now() - t0 > ms) return reject(new Error('no frame; got opcodes ' + got.map((g) => g.opcode).join(',')))
-            setTimeout(poll, 20)
-          }
-          poll()
-        })
-      return { got, wait, ended }
-    }
+    const frame = clientFrame
+    const frames = serverFrames
 
     const handshake = (key: string) => ({
       Upgrade: 'websocket',

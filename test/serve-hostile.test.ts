@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { ROOT, type ServeProcess, ensureBuilt, startServe } from './support/cli-run.js'
+import { clientFrame, serverFrames } from './support/ws-frames.js'
 
 /** The bound this suite asserts: RSS growth over the pre-attack baseline, in MB (measured on a 2-core Xeon: 23 MB with every attack at once). */
 const MEMORY_BOUND_MB = 64
@@ -159,55 +160,10 @@ async function rawWebSocket(from: string, path = WS_PATH): Promise<{ sock: Socke
 }
 
 /** A masked client frame. */
-function frame(opcode: number, payload: Buffer, fin = true): Buffer {
-  const n = payload.length
-  const head = n < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | n]) : n < 65536 ? Buffer.alloc(4) : Buffer.alloc(10)
-  if (n >= 126) {
-    head[0] = (fin ? 0x80 : 0) | opcode
-    if (n < 65536) {
-      head[1] = 0x80 | 126
-      head.writeUInt16BE(n, 2)
-    } else {
-      head[1] = 0x80 | 127
-      head.writeBigUInt64BE(BigInt(n), 2)
-    }
-  }
-  const mask = randomBytes(4)
-  const body = Buffer.from(payload)
-  for (let i = 0; i < n; i++) body[i]! ^= mask[i & 3]!
-  return Buffer.concat([head, mask, body])
-}
+const frame = (opcode: number, payload: Buffer, fin = true) => clientFrame(opcode, payload, { fin })
 
-/** Server frames from a socket (unmasked), collected as they arrive. */
-function serverFrames(sock: Socket, initial: Buffer) {
-  let buf = initial
-  const got: { opcode: number; payload: Buffer }[] = []
-  const parse = () => {
-    for (;;) {
-      if (buf.length < 2) return
-      let len = buf[1]! & 0x7f
-      let off = 2
-      if (len === 126) {
-        if (buf.length < 4) return
-        len = buf.readUInt16BE(2)
-        off = 4
-      } else if (len === 127) {
-        if (buf.length < 10) return
-        len = Number(buf.readBigUInt64BE(2))
-        off = 10
-      }
-      if (buf.length < off + len) return
-      got.push({ opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) })
-      buf = buf.subarray(off + len)
-    }
-  }
-  sock.on('data', (d: Buffer) => {
-    buf = Buffer.concat([buf, d])
-    parse()
-  })
-  parse()
-  return got
-}
+/** Server frames from a socket, collected as they arrive. */
+const collectFrames = (sock: Socket, initial: Buffer) => serverFrames(sock, initial).got
 
 const closeCode = (frames: { opcode: number; payload: Buffer }[]) => {
   const f = frames.find((x) => x.opcode === 0x8)
@@ -238,7 +194,7 @@ async function floodWithoutReading(sock: Socket, chunk: Buffer, ms: number): Pro
 async function fragmentFlood(from: string): Promise<string> {
   const { sock, status, rest } = await rawWebSocket(from)
   expect(status).toMatch(/ 101 /)
-  const frames = serverFrames(sock, rest)
+  const frames = collectFrames(sock, rest)
   sock.write(frame(0x1, Buffer.from('{'), false))
   // Empty continuation frames, 6 bytes each: the attack that used to be kept without bound.
   const batch = Buffer.concat(Array.from({ length: 4096 }, () => frame(0x0, Buffer.alloc(0), false)))
@@ -278,7 +234,7 @@ async function oversized(from: string): Promise<string> {
   const codes: (number | null | undefined)[] = []
   for (const parts of [[100_000], [40_000, 40_000]]) {
     const { sock, rest } = await rawWebSocket(from)
-    const frames = serverFrames(sock, rest)
+    const frames = collectFrames(sock, rest)
     parts.forEach((n, k) => sock.write(frame(k === 0 ? 0x1 : 0x0, Buffer.alloc(n, 0x61), k === parts.length - 1)))
     await Promise.race([closed(sock), sleep(3000)])
     codes.push(closeCode(frames))
@@ -292,7 +248,7 @@ async function badCloseCodes(from: string): Promise<string> {
   const replies: string[] = []
   for (const payload of [Buffer.from([0x03, 0xed]) /* 1005 */, Buffer.from([0, 0]) /* 0 */, Buffer.from([0x03, 0xee]) /* 1006 */, Buffer.from([0x03, 0xe7]) /* 999 */, Buffer.from([0x13, 0x88]) /* 5000 */, Buffer.from([0x03]) /* 1 byte */, Buffer.alloc(0)]) {
     const { sock, rest } = await rawWebSocket(from)
-    const frames = serverFrames(sock, rest)
+    const frames = collectFrames(sock, rest)
     sock.write(frame(0x8, payload))
     await Promise.race([closed(sock), sleep(3000)])
     const code = closeCode(frames)
