@@ -7,7 +7,7 @@
  * again in this thread after every scenario has run through it (mixed traffic), for comparison.
  *
  * Environment: BENCH_MIN_MS (CPU time per contender and scenario, split over 2 passes x 3
- * rounds; default 300), BENCH_ONLY (comma-separated scenario ids, and `compile`), BENCH_NO_WRITE=1 (do not write
+ * rounds; default 300), BENCH_ONLY (comma-separated scenario ids, `compile` and `serve`), BENCH_NO_WRITE=1 (do not write
  * RESULTS.md), BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_LIB (path of another build
  * of ours to measure, to try a change to the core; RESULTS.md is then not written).
  */
@@ -266,6 +266,8 @@ if (process.env.BENCH_NO_WRITE !== '1' && ONLY === undefined && LIB === undefine
   log('Wrote bench/RESULTS.md.')
 }
 log(`Run time ${seconds.toFixed(0)} s (in the scenario workers: set-up ${(phases.setup / 1000).toFixed(0)} s, timing ${(phases.timing / 1000).toFixed(0)} s, bytes/op ${(phases.bytes / 1000).toFixed(0)} s).`)
+// serve's cost per request (bench/serve.mjs writes bench/SERVE.md).
+if (ONLY === undefined || ONLY.has('serve')) await (await import('./serve.mjs')).main(log)
 if (process.env.BENCH_STRICT === '1' && targets.some((t) => !t.pass)) process.exit(1)
 
 function report() {

@@ -35,6 +35,12 @@ export const C = {
   bad: false,
   /** There is no entry to the left of the current one. */
   last: false,
+  /**
+   * The current entry's start could not be found (an item longer than an address can be, an
+   * unbalanced quote, a giant Forwarded element): its bounds are empty and the reading stops.
+   * Read by the walk trace (trace.ts) to say why an entry is malformed.
+   */
+  cut: false,
 }
 
 let text = ''
@@ -124,6 +130,7 @@ function trimmed(a: number, b: number): void {
   C.start = a
   C.end = b
   C.bad = a === b
+  C.cut = false
 }
 
 /** The text {@link openHeader} opened (after joining header lines). */
@@ -150,6 +157,7 @@ export function xffItem(s: string, end: number): number {
     // Too long to be an address; the walk stops here, so where it begins does not matter.
     C.start = C.end = 0
     C.bad = true
+    C.cut = true
     return -1
   }
   trimmed(k + 1, end)
@@ -330,14 +338,16 @@ function nextForwarded(): void {
     C.s = s
     C.start = C.end = 0
     C.bad = true
+    C.cut = true
     pos = -1
     return
   }
   pos = k
   FW.ok = parseForwardedElement(s, k + 1, end)
   if (!FW.ok || FW.forStart < 0) {
+    // Not an address, but its bounds are kept: the walk trace shows the element as received.
     C.s = s
-    C.start = C.end = 0
+    trimmed(k + 1, end)
     C.bad = true
     return
   }

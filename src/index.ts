@@ -31,3 +31,12 @@ export { canonicalizeIp } from './ip.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
 export { rateLimitKey, NO_ADDRESS_KEY, DEFAULT_IPV6_SUBNET, type RateLimitKeyOptions } from './rate-limit.js'
+export {
+  traceClient,
+  type ClientTrace,
+  type MalformedReason,
+  type TraceHop,
+  type TraceOptions,
+  type TraceRule,
+  type TraceStop,
+} from './trace.js'

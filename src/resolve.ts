@@ -432,17 +432,7 @@ export function resolveClient(
   }
 
   if (peerTrusted) {
-    let proto: string | undefined
-    let fwdHost: string | undefined
-    if (mode === MODE_FORWARDED) {
-      if (forwardedRightmost(headerValue)) {
-        if (FW.protoStart >= 0) proto = paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped)
-        if (FW.hostStart >= 0) fwdHost = paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped)
-      }
-    } else {
-      proto = rightmostItem(getHeader(headers, 'x-forwarded-proto'))
-      fwdHost = rightmostItem(getHeader(headers, 'x-forwarded-host'))
-    }
+    const [proto, fwdHost] = forwardedProtoHost(headers, mode, headerValue)
     if (proto !== undefined) {
       const normal = normalizeProto(proto)
       if (normal !== undefined) protocol = normal
@@ -477,4 +467,20 @@ function isLocalPeer(peer: string): boolean {
 
 function paramText(a: number, b: number, escaped: boolean): string {
   return escaped ? unescape(FW.s, a, b) : FW.s.slice(a, b)
+}
+
+/**
+ * @internal The protocol and host a trusted peer forwarded, as received (not yet validated): the
+ * right-most `proto=` and `host=` of Forwarded in that mode, else the right-most X-Forwarded-Proto
+ * and X-Forwarded-Host items. (Also read by trace.ts, which shows them.)
+ */
+export function forwardedProtoHost(headers: unknown, mode: HeaderMode, headerValue: unknown): [string | undefined, string | undefined] {
+  if (mode === MODE_FORWARDED) {
+    if (!forwardedRightmost(headerValue)) return [undefined, undefined]
+    return [
+      FW.protoStart >= 0 ? paramText(FW.protoStart, FW.protoEnd, FW.protoEscaped) : undefined,
+      FW.hostStart >= 0 ? paramText(FW.hostStart, FW.hostEnd, FW.hostEscaped) : undefined,
+    ]
+  }
+  return [rightmostItem(getHeader(headers, 'x-forwarded-proto')), rightmostItem(getHeader(headers, 'x-forwarded-host'))]
 }

@@ -275,3 +275,21 @@ describe.concurrent('resolve: text output and usage', () => {
     expect(r.stderr).toContain('trust-proxy resolve')
   })
 })
+
+describe('resolve: why an entry is malformed, from the core', () => {
+  it.each([
+    ['_hidden', 'obfuscated', 'an RFC 7239 obfuscated identifier'],
+    ['unknown', 'unknown', 'the RFC 7239 word "unknown"'],
+    ['garbage', 'not-an-address', 'not an IP address (with an optional port)'],
+  ])('%j: malformed %s, said in words', async (bad, code, words) => {
+    const j = await resolveJson('loopback', '127.0.0.1', [`X-Forwarded-For: 203.0.113.7, ${bad}, 127.0.0.2`])
+    expect(j.walk[2]).toMatchObject({ role: 'malformed', raw: bad, malformed: code })
+    expect(j.walk[2]!.reason.startsWith(words)).toBe(true)
+    expect(j.walk[2]!.reason).toMatch(/: the walk stops before it$/)
+  })
+
+  it('a Forwarded element without for= is shown whole', async () => {
+    const j = await resolveJson('loopback', '127.0.0.1', ['Forwarded: for=203.0.113.7, by=127.0.0.3;proto=https'], ['--ip-header', 'forwarded'])
+    expect(j.walk[1]).toMatchObject({ role: 'malformed', raw: 'by=127.0.0.3;proto=https', malformed: 'no-for' })
+  })
+})

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { type ServeProcess, ensureBuilt, freePort, runCliAsync, startServe } from './support/cli-run.js'
+import { clientFrame, serverFrames } from './support/ws-frames.js'
 
 const PROXY = '127.0.0.9'
 const DIRECT = '127.0.0.20'
@@ -136,7 +137,7 @@ describe('serve: HTTP answers', () => {
     expect(r.body).not.toContain('<img src=x')
     expect(r.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;')
     expect(r.body).toContain('id="client-ip" data-ip="203.0.113.7"')
-    const embedded = JSON.parse(/<script type="application\/json" id="report">([\s\S]*?)<\/script>/.exec(r.body)![1]!)
+    const embedded = JSON.parse(/<script type="application\/json" id="report"[^>]*>([\s\S]*?)<\/script>/.exec(r.body)![1]!)
     expect(embedded.client).toBe('203.0.113.7')
     expect(embedded.request.forwarding['X-Real-IP']).toBe('"><img src=x onerror=alert(2)>')
     expect(r.headers['cache-control']).toBe('no-store')
@@ -333,54 +334,8 @@ describe('serve: the WebSocket check', () => {
       })
     }
 
-    /** A client frame (masked unless told otherwise). */
-    function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; mask?: boolean } = {}): Buffer {
-      const fin = opts.fin ?? true
-      const mask = opts.mask ?? true
-      const head = [((fin ? 0x80 : 0) | opcode) & 0xff, (mask ? 0x80 : 0) | payload.length]
-      const key = randomBytes(4)
-      const body = Buffer.from(payload)
-      if (mask) for (let i = 0; i < body.length; i++) body[i]! ^= key[i % 4]!
-      return Buffer.concat([Buffer.from(head), mask ? key : Buffer.alloc(0), body])
-    }
-
-    /** Reads server frames (unmasked, short) from a socket. */
-    function frames(sock: Socket, initial: Buffer) {
-      let buf = initial
-      const got: { opcode: number; payload: Buffer }[] = []
-      const parse = () => {
-        while (buf.length >= 2) {
-          let len = buf[1]! & 0x7f
-          let off = 2
-          if (len === 126) {
-            if (buf.length < 4) return
-            len = buf.readUInt16BE(2)
-            off = 4
-          }
-          if (buf.length < off + len) return
-          got.push({ opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) })
-          buf = buf.subarray(off + len)
-        }
-      }
-      sock.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d])
-        parse()
-      })
-      parse()
-      const ended = new Promise<void>((r) => sock.once('close', () => r()))
-      const wait = (pred: (f: { opcode: number; payload: Buffer }) => boolean, ms = 5000) =>
-        new Promise<{ opcode: number; payload: Buffer }>((resolve, reject) => {
-          const t0 = Date.now()
-          const poll = () => {
-            const f = got.find(pred)
-            if (f) return resolve(f)
-            if (Date.now() - t0 > ms) return reject(new Error('no frame; got opcodes ' + got.map((g) => g.opcode).join(',')))
-            setTimeout(poll, 20)
-          }
-          poll()
-        })
-      return { got, wait, ended }
-    }
+    const frame = clientFrame
+    const frames = serverFrames
 
     const handshake = (key: string) => ({
       Upgrade: 'websocket',
@@ -437,7 +392,7 @@ describe('serve: the WebSocket check', () => {
     })
 
     it('refuses a handshake it cannot accept, with 400', async () => {
-      const { sock, response } = await rawOpen({ ...handshake(randomBytes(16).toString('base64')), 'Sec-WebSocket-Version': '8' })
+      const { sock, response } = await rawOpen({ ...handshake(randomBytes(16).toString('base64')), 'Sec-WebSocket-Version': '7' })
       expect(response).toMatch(/^HTTP\/1\.1 400 /)
       expect(response).toContain('Sec-WebSocket-Version: 13')
       sock.destroy()
@@ -453,7 +408,7 @@ describe('serve: process life', () => {
   it('SIGTERM closes open WebSockets with 1001 and exits 0', async () => {
     const s = await startServe(['--trust-proxy', PROXY])
     try {
-      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/`, { localAddress: DIRECT })
+      const ws = new WebSocket(`ws://127.0.0.1:${s.port}/.trust-proxy/ws`, { localAddress: DIRECT })
       await new Promise((r, j) => ws.once('open', r).once('error', j))
       const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
       const code = await s.stop('SIGTERM')

@@ -3,11 +3,13 @@
  * hop, the forwarding headers that came in, and the findings (anomalies with causes and fixes).
  *
  * Shared by `resolve` (a request described on the command line) and `serve` (a real request),
- * so that both say the same thing about the same request. The client, protocol and host always
- * come from `resolveClient`; the header splitting here is for display only and never decides.
+ * so that both say the same thing about the same request. Nothing here reads a forwarding header:
+ * the client, the chain, each entry's text, why an entry is malformed and which TRUST_PROXY entry
+ * trusted a hop all come from the core's `traceClient`, built by the readers the resolver uses.
+ * This module only puts words to them.
  */
-import { type ClientInfo, type TrustPolicy, canonicalizeIp, parseTrustProxy, resolveClient } from '../index.js'
-import { type HopReason, hopExplainer } from './explain.js'
+import { type ClientInfo, type ClientTrace, type TraceHop, type TrustPolicy, canonicalizeIp, listEntries, parseTrustProxy, traceClient } from '../index.js'
+import { hopReason, stepRule } from './explain.js'
 import { FINDINGS, type Finding, type FindingCode, type FindingInput, entryForPeer } from './fixes.js'
 
 /** Node-style request headers: lower-case names, repeated headers joined. */
@@ -19,7 +21,7 @@ export interface RequestInput {
   encrypted: boolean
 }
 
-/** One step of the walk, for display and for `--json`. */
+/** One step of the walk, for display and for `--json`: the core's {@link TraceHop} with its words. */
 export interface WalkStep {
   hop: number
   /** `socket`, or the header the entry was read from. */
@@ -31,9 +33,15 @@ export interface WalkStep {
   /** null when the hop was never examined (malformed, or left of the client). */
   trusted: boolean | null
   role: 'proxy' | 'client' | 'malformed' | 'ignored'
-  /** Machine code: a {@link HopReason} rule, or `leftmost`, `malformed`, `not-read`. */
-  rule: HopReason['rule'] | 'leftmost' | 'last-verified' | 'malformed' | 'not-read'
+  /**
+   * Machine code: the core's rule (`trust-none`, `trust-all`, `hop-count`, `beyond-hop-count`,
+   * `range`, `not-in-ranges`, `trust-function`, `malformed`, `not-read`), or for a trusted client
+   * `leftmost` (nothing further left) or `last-verified` (the next entry is malformed).
+   */
+  rule: TraceHop['rule'] | 'leftmost' | 'last-verified'
   matched?: string
+  /** For a malformed entry: why it is not an address (the core's code). */
+  malformed?: TraceHop['malformed']
   reason: string
 }
 
@@ -118,45 +126,8 @@ function clip(s: string): string {
   return s.length > MAX_SHOWN ? s.slice(0, MAX_SHOWN) + '...' : s
 }
 
-/** Splits on commas outside double quotes (Forwarded), for display. */
-function splitQuoted(s: string): string[] {
-  const items: string[] = []
-  let quoted = false
-  let start = 0
-  for (let k = 0; k < s.length; k++) {
-    const c = s[k]
-    if (c === '\\' && quoted) k++
-    else if (c === '"') quoted = !quoted
-    else if (c === ',' && !quoted) {
-      items.push(s.slice(start, k))
-      start = k + 1
-    }
-  }
-  items.push(s.slice(start))
-  return items
-}
-
-/** The `for=` value of one Forwarded element, unquoted, for display. */
-function forwardedFor(element: string): string {
-  const m = /(?:^|;)\s*for\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/i.exec(element)
-  if (m === null) return element.trim()
-  const v = m[1]!.trim()
-  return v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v
-}
-
-const trimOWS = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '')
-
-/** The entries of the client-address header, right-most first, as text (display only). */
-export function headerEntries(value: string | string[] | undefined, header: string): string[] {
-  if (value === undefined) return []
-  const lines = typeof value === 'string' ? [value] : value
-  const text = lines.join(',')
-  if (trimOWS(text) === '') return []
-  let items: string[]
-  if (header === 'x-forwarded-for') items = text.split(',').map(trimOWS)
-  else if (header === 'forwarded') items = splitQuoted(text).map(forwardedFor)
-  else items = [trimOWS(lines.join(', '))]
-  return items.reverse()
+function clipped(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : clip(s)
 }
 
 function nullable<T>(v: T | undefined): T | null {
@@ -182,78 +153,40 @@ function isLoopbackPeer(peer: string | undefined): boolean {
   return peer !== undefined && loopbackPolicy.trust(peer, 0)
 }
 
-function rightmost(v: string | string[] | undefined): string {
-  const s = joined(v) ?? ''
-  return s.slice(s.lastIndexOf(',') + 1).trim()
+/** The policy's canonical text, built once per policy (a 10,000-entry list is long). */
+const policyTexts = new WeakMap<TrustPolicy, string>()
+function policyText(policy: TrustPolicy): string {
+  let t = policyTexts.get(policy)
+  if (t === undefined) policyTexts.set(policy, (t = policy.toString()))
+  return t
+}
+
+/** One hop of the core's trace, with its words. */
+function toStep(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: string): WalkStep {
+  const step: WalkStep = {
+    hop: hop.hop,
+    from: hop.from,
+    raw: hop.raw === null ? null : clip(hop.raw),
+    address: hop.address,
+    trusted: hop.trusted,
+    role: hop.role,
+    rule: stepRule(trace, hop),
+    ...(hop.matched !== undefined ? { matched: hop.matched } : {}),
+    ...(hop.malformed !== undefined ? { malformed: hop.malformed } : {}),
+    reason: hopReason(policy, trace, hop, displayName(header)),
+  }
+  return step
 }
 
 /** Analyses one request under a policy. Never throws for anything the request carries. */
 export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forwarded-for'): Analysis {
-  const info = resolveClient(policy, req, { header })
+  const trace = traceClient(policy, req, { header, maxListed: MAX_IGNORED_SHOWN })
+  const info = trace.client
   const resolved = toResolved(info)
-  const why = hopExplainer(policy)
-  const value = req.headers[header]
-  const entries = headerEntries(value, header)
-  const from = header
-  const walk: WalkStep[] = []
-  const anomalies = new Set(info.anomalies)
-  let next = 0 // index into entries of the first entry not yet shown
-
-  if (anomalies.has('malformed-peer')) {
+  const walk = trace.hops.map((hop) => toStep(policy, trace, hop, header))
+  if (trace.omitted > 0) {
     walk.push({
-      hop: 0, from: 'socket', raw: req.remoteAddress ?? null, address: null, trusted: null,
-      role: 'malformed', rule: 'malformed', reason: 'the socket address is not an IP address: no client can be given',
-    })
-  } else {
-    info.chain.forEach((addr, i) => {
-      const r = why(addr, i)
-      const isClient = i === info.trustedHops
-      const raw = i === 0 ? (req.remoteAddress ?? null) : (entries[i - 1] ?? addr ?? null)
-      const step: WalkStep = {
-        hop: i,
-        from: i === 0 ? 'socket' : from,
-        raw,
-        address: nullable(addr),
-        trusted: r.trusted,
-        role: isClient ? 'client' : 'proxy',
-        rule: r.rule,
-        ...(r.matched !== undefined ? { matched: r.matched } : {}),
-        reason: (r.trusted ? 'trusted: ' : 'not trusted: ') + r.text,
-      }
-      if (isClient && r.trusted) {
-        if (anomalies.has('malformed-entry')) {
-          step.rule = 'last-verified'
-          step.reason = `trusted (${r.text}), but the next entry is not an address: the walk stops here, at the last verified hop`
-        } else if (i === 0) {
-          step.rule = 'leftmost'
-          step.reason = `trusted (${r.text}), but no ${displayName(header)} entry names anyone else: the peer is the client`
-        } else {
-          step.rule = 'leftmost'
-          step.reason = `trusted (${r.text}), and the left-most entry: nothing further left, so it is the client (a trusted proxy wrote it)`
-        }
-      }
-      walk.push(step)
-    })
-    next = info.chain.length - 1
-    if (anomalies.has('malformed-entry') && next < entries.length) {
-      walk.push({
-        hop: next + 1, from, raw: entries[next]!, address: null, trusted: null,
-        role: 'malformed', rule: 'malformed', reason: 'not an IP address: the walk stops before it',
-      })
-      next++
-    }
-  }
-  // Entries left of the client are shown for context only; a padded header must not make the page huge.
-  const shownEnd = Math.min(entries.length, next + MAX_IGNORED_SHOWN)
-  for (let k = next; k < shownEnd; k++) {
-    walk.push({
-      hop: k + 1, from, raw: clip(entries[k]!), address: nullable(canonicalizeIp(entries[k]!)), trusted: null,
-      role: 'ignored', rule: 'not-read', reason: 'left of the client: not read (anyone can write these)',
-    })
-  }
-  if (shownEnd < entries.length) {
-    walk.push({
-      hop: shownEnd + 1, from, raw: `(${entries.length - shownEnd} more entries)`, address: null, trusted: null,
+      hop: (walk.at(-1)?.hop ?? 0) + 1, from: header, raw: `(${trace.omitted} more entries)`, address: null, trusted: null,
       role: 'ignored', rule: 'not-read', reason: 'left of the client: not read, not shown',
     })
   }
@@ -264,22 +197,24 @@ export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forw
     if (v !== undefined) forwarding[displayName(name)] = clip(v)
   }
 
-  const peerTrusted = !anomalies.has('malformed-peer') && policy.trust(info.peer, 0)
+  const peerTrusted = trace.stop !== 'malformed-peer' && trace.hops[0]?.trusted === true
   const out: Analysis = { header, resolved, walk, forwarding, findings: [], probe: null, peerTrusted }
-  out.findings = findingsFor(policy, req, info, out, entries)
+  out.findings = findingsFor(policy, req, trace, out)
   return out
 }
 
-function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a: Analysis, entries: string[]): Finding[] {
+function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace, a: Analysis): Finding[] {
+  const info = trace.client
   const anomalies = new Set(info.anomalies)
   const peerEntry = entryForPeer(info.peer, isLoopbackPeer(info.peer))
+  const value = policyText(policy)
   const input: FindingInput = {
     peer: info.peer,
     peerEntry,
-    value: policy.toString(),
-    valueWithPeer: policy.kind === 'ranges' ? [...policy.ranges, peerEntry].join(', ') : peerEntry,
+    value,
+    valueWithPeer: policy.kind === 'ranges' ? `${value}, ${peerEntry}` : peerEntry,
     header: displayName(a.header),
-    headerText: joined(req.headers[a.header]),
+    headerText: clipped(joined(req.headers[a.header])),
   }
   const found: Finding[] = []
   const add = (code: FindingCode, extra: Record<string, string | number | undefined> = {}) => found.push(FINDINGS[code]({ ...input, extra }))
@@ -287,16 +222,17 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a
   if (anomalies.has('malformed-peer')) add('malformed-peer')
   if (anomalies.has('forwarded-by-untrusted-peer')) add(policy.kind === 'none' ? 'trust-proxy-off' : 'peer-not-trusted')
   if (anomalies.has('malformed-entry')) {
-    add('malformed-entry', { entry: entries[info.chain.length - 1], client: info.ip })
+    const bad = a.walk.find((h) => h.role === 'malformed') // its raw text clipped for display
+    add('malformed-entry', { entry: bad?.raw ?? undefined, client: info.ip })
   }
   if (anomalies.has('short-chain')) add('short-chain')
   if (anomalies.has('hop-count-public-peer')) add('hop-count-public-peer')
   if (anomalies.has('missing-forwarded-proto')) add('missing-forwarded-proto')
-  if (anomalies.has('invalid-forwarded-proto')) add('invalid-forwarded-proto', { proto: rightmost(req.headers['x-forwarded-proto']) })
-  if (anomalies.has('invalid-forwarded-host')) add('invalid-forwarded-host', { host: rightmost(req.headers['x-forwarded-host']) })
+  if (anomalies.has('invalid-forwarded-proto')) add('invalid-forwarded-proto', { proto: trace.forwardedProto })
+  if (anomalies.has('invalid-forwarded-host')) add('invalid-forwarded-host', { host: trace.forwardedHost })
   if (anomalies.has('invalid-host')) add('invalid-host')
   if (anomalies.has('trust-function-error')) add('trust-function-error')
-  if (a.peerTrusted && entries.length === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer')) {
+  if (a.peerTrusted && trace.entries === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer')) {
     add('no-forwarded-for')
   }
 
@@ -304,12 +240,13 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a
   const probeValue = req.headers[PROBE_HEADER]
   const marker = typeof probeValue === 'string' ? canonicalizeIp(probeValue) : undefined
   if (marker !== undefined) {
-    const received = joined(req.headers[a.header]) ?? null
-    const canon = entries.map((e) => canonicalizeIp(e))
+    const received = clipped(joined(req.headers[a.header])) ?? null
+    // Every entry, left-most first, as the core's reader delimits them (linear in the header).
+    const canon = listEntries(req.headers[a.header], a.header)
     let verdict: ProbeResult['verdict']
     if (!a.peerTrusted) verdict = 'ignored'
     else if (info.ip === marker) {
-      if (canon[0] === marker) {
+      if (canon[canon.length - 1] === marker) {
         verdict = 'not-appended'
         add('header-not-appended', { marker })
       } else {
@@ -318,7 +255,7 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a
       }
     } else if (!canon.includes(marker)) {
       verdict = 'replaced'
-      if (entries.length > 0) add('header-replaced', { marker })
+      if (trace.entries > 0) add('header-replaced', { marker })
     } else verdict = 'refused'
     a.probe = { marker, received, verdict, safe: verdict === 'refused' || verdict === 'replaced' || verdict === 'ignored' }
   }

@@ -2,11 +2,11 @@
  * Plain words for a policy and for each step of the walk.
  *
  * An operator who sets TRUST_PROXY must be able to read back what it does, in terms of the
- * request they are looking at: which address is taken as the client and why. The decision
- * itself is always the core's (`resolveClient`); this module only re-derives the reason for
- * each hop (which range matched, which hop count applied) so that it can be shown.
+ * request they are looking at: which address is taken as the client and why. The decision, and
+ * the reason for each hop (which range matched, which hop count applied, why an entry is not an
+ * address), are the core's (`traceClient`); this module only puts them into words.
  */
-import { type TrustFunction, type TrustPolicy, parseTrustProxy } from '../index.js'
+import type { ClientTrace, MalformedReason, TraceHop, TrustPolicy } from '../index.js'
 
 /** What the names in a range list stand for (the same sets the core compiles). */
 export const NAMED_RANGES: Readonly<Record<string, string>> = {
@@ -29,6 +29,9 @@ function ordinal(n: number): string {
   if (tens >= 11 && tens <= 13) return `${n}th`
   return n + (n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th')
 }
+
+/** Past this many entries, a policy's meaning names the first ones and counts the rest. */
+const MAX_RANGES_LISTED = 32
 
 /**
  * What a policy means, in one or two sentences, for the X-Forwarded-For header (or the header
@@ -55,56 +58,76 @@ export function describePolicy(policy: TrustPolicy, header = 'X-Forwarded-For'):
       const proxies = n === 2 ? `the right-most ${header} entry are` : `the ${n - 1} right-most ${header} entries are`
       return `${n} hops: the socket peer and ${proxies} proxies; the client is the ${ordinal(n)} ${header} entry from the right.`
     }
-    default:
+    default: {
+      // A provider list of thousands of ranges is not read one by one: name the first few.
+      const ranges = [...new Set(policy.ranges)]
+      const shown = ranges.length <= MAX_RANGES_LISTED ? ranges : ranges.slice(0, MAX_RANGES_LISTED)
+      const rest = ranges.length - shown.length
       return (
-        `A hop is a proxy when its address is in: ${[...new Set(policy.ranges)].map(describeRange).join('; ')}. ` +
+        `A hop is a proxy when its address is in: ${shown.map(describeRange).join('; ')}` +
+        `${rest > 0 ? `; and ${rest.toLocaleString('en')} more (${ranges.length.toLocaleString('en')} entries in all)` : ''}. ` +
         `The walk starts at the socket peer and moves left through ${header} while each address is in ` +
         'the list; the client is the first address that is not.'
       )
-  }
-}
-
-/** Why a hop is, or is not, trusted: a machine code and its words. */
-export interface HopReason {
-  trusted: boolean
-  /**
-   * `trust-none` | `trust-all` | `hop-count` (trusted: hop < n) | `beyond-hop-count` |
-   * `range` (trusted: `matched` says which entry) | `not-in-ranges`.
-   */
-  rule: 'trust-none' | 'trust-all' | 'hop-count' | 'beyond-hop-count' | 'range' | 'not-in-ranges'
-  /** For `range`: the policy entry that covers the address. */
-  matched?: string
-  text: string
-}
-
-/**
- * Re-derives, for display, why the policy trusts (or not) one hop. One single-entry policy per
- * range, so that the entry that matched can be named; built once per policy.
- */
-export function hopExplainer(policy: TrustPolicy): (addr: string | undefined, hop: number) => HopReason {
-  const singles: { text: string; trust: TrustFunction }[] =
-    policy.kind === 'ranges' ? policy.ranges.map((text) => ({ text, trust: parseTrustProxy(text).trust })) : []
-  return (addr, hop) => {
-    switch (policy.kind) {
-      case 'none':
-        return { trusted: false, rule: 'trust-none', text: 'TRUST_PROXY trusts no proxy' }
-      case 'all':
-        return { trusted: true, rule: 'trust-all', text: 'TRUST_PROXY trusts every hop' }
-      case 'hops': {
-        const n = policy.hops!
-        return hop < n
-          ? { trusted: true, rule: 'hop-count', text: `hop ${hop} is within the ${n} trusted hop${n === 1 ? '' : 's'}` }
-          : { trusted: false, rule: 'beyond-hop-count', text: `hop ${hop} is beyond the ${n} trusted hop${n === 1 ? '' : 's'}` }
-      }
-      default: {
-        const hit = singles.find((s) => s.trust(addr, hop))
-        if (hit !== undefined) return { trusted: true, rule: 'range', matched: hit.text, text: `in ${describeRange(hit.text)}` }
-        return {
-          trusted: false,
-          rule: 'not-in-ranges',
-          text: addr === undefined ? 'no IP address, and the list does not name unix' : 'in none of the trusted ranges',
-        }
-      }
     }
   }
+}
+
+const plural = (n: number) => `${n} trusted hop${n === 1 ? '' : 's'}`
+
+/** Why the core's rule trusted (or did not trust) a hop, in words. */
+function ruleText(policy: TrustPolicy, hop: TraceHop): string {
+  switch (hop.rule) {
+    case 'trust-none':
+      return 'TRUST_PROXY trusts no proxy'
+    case 'trust-all':
+      return 'TRUST_PROXY trusts every hop'
+    case 'hop-count':
+      return `hop ${hop.hop} is within the ${plural(policy.hops ?? 0)}`
+    case 'beyond-hop-count':
+      return `hop ${hop.hop} is beyond the ${plural(policy.hops ?? 0)}`
+    case 'range':
+      return hop.matched === undefined ? 'in the trusted ranges' : `in ${describeRange(hop.matched)}`
+    case 'not-in-ranges':
+      return hop.address === null ? 'no IP address, and the list does not name unix' : 'in none of the trusted ranges'
+    case 'trust-function':
+      return hop.trusted === true ? 'the trust function trusts it' : 'the trust function does not trust it'
+    default:
+      return ''
+  }
+}
+
+/** Why an entry is not an address, in words. */
+export const MALFORMED_TEXT: Readonly<Record<MalformedReason, string>> = {
+  'empty': 'an empty item',
+  'too-long': 'longer than any address with its port: the reader stops here',
+  'unreadable': 'a Forwarded element with an unbalanced quote, or over 1024 characters: the reader stops here',
+  'bad-element': 'not a well-formed Forwarded element (RFC 7239: name=value pairs separated by ";", each parameter once)',
+  'no-for': 'a Forwarded element without for=',
+  'unknown': 'the RFC 7239 word "unknown": the proxy did not know the address',
+  'obfuscated': 'an RFC 7239 obfuscated identifier, which names no address',
+  'repeated': 'the single-address header arrived more than once: which copy did the proxy write?',
+  'not-an-address': 'not an IP address (with an optional port)',
+}
+
+/** The step's machine rule: the core's, or for a trusted client why the walk ended there. */
+export function stepRule(trace: ClientTrace, hop: TraceHop): TraceHop['rule'] | 'leftmost' | 'last-verified' {
+  if (hop.role === 'client' && hop.trusted === true) return trace.stop === 'malformed' ? 'last-verified' : 'leftmost'
+  return hop.rule
+}
+
+/** The reason shown for one hop of the walk. */
+export function hopReason(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: string): string {
+  if (hop.role === 'malformed') {
+    if (hop.hop === 0) return 'the socket address is not an IP address: no client can be given'
+    return `${MALFORMED_TEXT[hop.malformed ?? 'not-an-address']}: the walk stops before it`
+  }
+  if (hop.role === 'ignored') return 'left of the client: not read (anyone can write these)'
+  const text = ruleText(policy, hop)
+  if (hop.role === 'client' && hop.trusted === true) {
+    if (trace.stop === 'malformed') return `trusted (${text}), but the next entry is not an address: the walk stops here, at the last verified hop`
+    if (hop.hop === 0) return `trusted (${text}), but no ${header} entry names anyone else: the peer is the client`
+    return `trusted (${text}), and the left-most entry: nothing further left, so it is the client (a trusted proxy wrote it)`
+  }
+  return (hop.trusted === true ? 'trusted: ' : 'not trusted: ') + text
 }

@@ -51,6 +51,15 @@ export function ipHeaderOption(v: string | undefined, command: string): string {
 /** Headers Node keeps the first copy of (the rest are dropped), of those that matter here. */
 const FIRST_WINS = new Set(['host', 'user-agent', 'authorization', 'content-type', 'content-length', 'referer'])
 
+/** The text of `s` from `start`, without leading and trailing spaces and tabs (one linear pass). */
+function trimOWS(s: string, start: number): string {
+  let a = start
+  let b = s.length
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--
+  return s.slice(a, b)
+}
+
 /** `Name: value` lines -> a Node-style header object. */
 export function headerObject(lines: string[]): Headers {
   const headers: Headers = Object.create(null)
@@ -60,7 +69,7 @@ export function headerObject(lines: string[]): Headers {
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
       throw new UsageError(`-H takes 'Name: value', got ${JSON.stringify(line)}`, 'resolve')
     }
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '')
+    const value = trimOWS(line, colon + 1)
     const prev = headers[name]
     if (prev === undefined) headers[name] = value
     else if (!FIRST_WINS.has(name)) headers[name] = `${prev as string}, ${value}`

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -67,15 +67,17 @@ async function snapshot(): Promise<string> {
     await new Promise((r) => setTimeout(r, 200))
     bytes = readComplete()
   }
-  // One snapshot per build, named by its content: workers of the same run share it, and
-  // snapshots of earlier builds are removed once they are an hour old.
-  const name = 'trust-proxy-cli-' + createHash('sha256').update(bytes).digest('hex').slice(0, 16)
+  // One snapshot per build and checkout, named by both: workers of the same run share it, and
+  // snapshots of earlier builds are removed once they are an hour old. The command imports its
+  // runtime dependency (ws) from node_modules, so the snapshot links to this checkout's.
+  const name = 'trust-proxy-cli-' + createHash('sha256').update(bytes).update(ROOT).digest('hex').slice(0, 16)
   const dir = join(tmpdir(), name)
   if (!existsSync(join(dir, 'dist', 'cli.js'))) {
     const staging = mkdtempSync(join(tmpdir(), 'trust-proxy-cli-staging-'))
     mkdirSync(join(staging, 'dist'))
     writeFileSync(join(staging, 'dist', 'cli.js'), bytes, { mode: 0o755 })
     copyFileSync(join(ROOT, 'package.json'), join(staging, 'package.json'))
+    symlinkSync(join(ROOT, 'node_modules'), join(staging, 'node_modules'), 'dir')
     try {
       renameSync(staging, dir)
     } catch {

@@ -1,0 +1,393 @@
+/**
+ * The walk, hop by hop, for people and audit tools: what each forwarding-header entry said as
+ * received, how it was read, and why each hop was or was not trusted, down to the TRUST_PROXY
+ * entry that covers it.
+ *
+ * The decision is always {@link resolveClient}'s: the trace takes its client, chain and
+ * anomalies as they are, and reads the header again with the same readers (headers.ts) only to
+ * recover what the hot path never keeps: the raw text of each entry, why an entry was not an
+ * address, and the entries left of the client. Every address it shows for a hop the walk
+ * examined is the resolver's own; a raw text is shown beside it only when the reader gives the
+ * same address for it. So a display built on this cannot show a different chain from the one
+ * the resolver walked.
+ *
+ * Cost: linear in the header length (one more right-to-left pass, no regular expressions), plus
+ * one lookup per examined hop in an index of the TRUST_PROXY entries that is compiled once per
+ * policy and cached. Not for the hot path: it allocates a record per hop.
+ */
+import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
+import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
+import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
+import { maskBits } from './ranges.js'
+import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
+
+/**
+ * Why a hop was, or was not, trusted (or why it was never examined).
+ * - `trust-none`, `trust-all`: the policy's kind decides (`false`, `true`).
+ * - `hop-count` (trusted: hop < n), `beyond-hop-count`: a hop-count policy.
+ * - `range` (trusted; `matched` names the TRUST_PROXY entry), `not-in-ranges`: a range list.
+ * - `trust-function`: a custom trust function answered.
+ * - `malformed`: the entry (or the socket address) is not an address; the walk stops before it.
+ * - `not-read`: left of the client; the walk never looks at it (anyone can write it).
+ */
+export type TraceRule =
+  | 'trust-none'
+  | 'trust-all'
+  | 'hop-count'
+  | 'beyond-hop-count'
+  | 'range'
+  | 'not-in-ranges'
+  | 'trust-function'
+  | 'malformed'
+  | 'not-read'
+
+/**
+ * Why an entry is not an address.
+ * - `empty`: an empty item (`a,,b`, a trailing comma, `for=""`).
+ * - `too-long`: no comma within the length an address can have; reading stops there.
+ * - `unreadable`: a Forwarded element with an unbalanced quote or over 1024 characters; reading stops.
+ * - `bad-element`: a Forwarded element that is not `name=value;...` (RFC 7239), or repeats a parameter.
+ * - `no-for`: a Forwarded element without `for=`.
+ * - `unknown`: the RFC 7239 word for "the proxy does not know".
+ * - `obfuscated`: an RFC 7239 obfuscated identifier (`_hidden`), which names no address.
+ * - `repeated`: a single-address header that arrived more than once (which copy did the proxy write?).
+ * - `not-an-address`: anything else (garbage, a bad port, a zone that is not allowed, `0.0.0.0`).
+ */
+export type MalformedReason =
+  | 'empty'
+  | 'too-long'
+  | 'unreadable'
+  | 'bad-element'
+  | 'no-for'
+  | 'unknown'
+  | 'obfuscated'
+  | 'repeated'
+  | 'not-an-address'
+
+/** One hop of the walk: the socket peer (hop 0), then the header's entries from the right. */
+export interface TraceHop {
+  hop: number
+  /** `socket`, or the (lower-case) header the entry was read from. */
+  from: string
+  /**
+   * The entry as received, trimmed (for Forwarded, the `for=` value, unquoted; a malformed
+   * element in full). Null for a socket peer without an address; empty when the entry could
+   * not be delimited (`too-long`, `unreadable`).
+   */
+  raw: string | null
+  /** The canonical address, or null when there is none or it is not an address. */
+  address: string | null
+  /** `proxy` (trusted, the walk went on), `client`, `malformed` (the walk stopped before it), `ignored` (left of the client). */
+  role: 'proxy' | 'client' | 'malformed' | 'ignored'
+  /** Null when the walk never examined the hop. */
+  trusted: boolean | null
+  rule: TraceRule
+  /** For rule `range`: the TRUST_PROXY entry (normalised, as in `policy.ranges`) that covers the address. */
+  matched?: string
+  /** For role `malformed`: why it is not an address. */
+  malformed?: MalformedReason
+}
+
+/**
+ * Why the walk ended at the client: `untrusted` (the client hop is not trusted), `leftmost`
+ * (the client hop is trusted but nothing is further left: a trusted proxy wrote it), `malformed`
+ * (the next entry is not an address: the client is the last verified hop), `malformed-peer`
+ * (the socket address is not an address: no client).
+ */
+export type TraceStop = 'untrusted' | 'leftmost' | 'malformed' | 'malformed-peer'
+
+/** The result of {@link traceClient}. */
+export interface ClientTrace {
+  /** Exactly what {@link resolveClient} returns for the same request and options. */
+  client: ClientInfo
+  /** The header that carries the client address (lower case). */
+  header: string
+  /** The hops the walk examined, then the malformed entry it stopped at, then up to `maxListed` entries left of the client. */
+  hops: TraceHop[]
+  stop: TraceStop
+  /** Entries the reader found in the header (it stops at one it cannot delimit). */
+  entries: number
+  /** Entries left of the client that are not in `hops` (past `maxListed`). */
+  omitted: number
+  /** The forwarded protocol a trusted peer sent, as read (before validation); undefined when not read or absent. */
+  forwardedProto: string | undefined
+  /** The forwarded host a trusted peer sent, as read (before validation); undefined when not read or absent. */
+  forwardedHost: string | undefined
+}
+
+export interface TraceOptions extends ResolveOptions {
+  /** How many entries left of the client to list (default 32); the rest are counted in `omitted`. */
+  maxListed?: number
+}
+
+/** A verdict on one hop, and the TRUST_PROXY entry behind it. */
+interface Verdict {
+  trusted: boolean
+  rule: TraceRule
+  matched?: string
+}
+
+type Explainer = (addr: string | undefined, hop: number) => Verdict
+
+// ---------------------------------------------------------------------------------------------
+// Which TRUST_PROXY entry covers an address, compiled once per policy
+
+const explainers = new WeakMap<object, Explainer>()
+
+/**
+ * The explainer of a policy, built on first use and cached: a 10,000-entry list is indexed once,
+ * not per request.
+ */
+function explainerFor(policy: TrustPolicy | TrustFunction): Explainer {
+  let e = explainers.get(policy)
+  if (e === undefined) {
+    e = typeof policy === 'function' ? functionExplainer(policy) : policyExplainer(policy)
+    explainers.set(policy, e)
+  }
+  return e
+}
+
+function functionExplainer(fn: TrustFunction): Explainer {
+  return (addr, hop) => {
+    let trusted = false
+    try {
+      trusted = !!fn(addr, hop)
+    } catch {
+      trusted = false // as the walk: a trust function that throws does not trust
+    }
+    return { trusted, rule: 'trust-function' }
+  }
+}
+
+function policyExplainer(policy: TrustPolicy): Explainer {
+  switch (policy.kind) {
+    case 'none':
+      return () => ({ trusted: false, rule: 'trust-none' })
+    case 'all':
+      return () => ({ trusted: true, rule: 'trust-all' })
+    case 'hops': {
+      const n = policy.hops!
+      return (_addr, hop) => (hop < n ? { trusted: true, rule: 'hop-count' } : { trusted: false, rule: 'beyond-hop-count' })
+    }
+    default: {
+      const index = new RangeIndex(policy.ranges)
+      return (addr, hop) => {
+        const matched = index.find(addr, hop)
+        return matched === undefined ? { trusted: false, rule: 'not-in-ranges' } : { trusted: true, rule: 'range', matched }
+      }
+    }
+  }
+}
+
+/**
+ * The entries of a range list, indexed by prefix length: for an address, one map lookup per
+ * distinct prefix length in the list (at most 33 for IPv4, 129 for IPv6), whatever the list's
+ * length. Names (`loopback`, `private`, provider presets) are few and checked with their own
+ * compiled policy. The answer is the first entry in list order that covers the address.
+ */
+class RangeIndex {
+  private readonly v4 = new Map<number, Map<number, number>>()
+  private readonly v6 = new Map<number, Map<string, number>>()
+  private readonly names: { at: number; policy: TrustPolicy }[] = []
+  private unixAt = -1
+
+  constructor(private readonly entries: readonly string[]) {
+    entries.forEach((text, at) => this.add(text, at))
+  }
+
+  private add(text: string, at: number): void {
+    if (text === 'unix') {
+      if (this.unixAt < 0) this.unixAt = at
+      return
+    }
+    const slash = text.indexOf('/')
+    const end = slash < 0 ? text.length : slash
+    const prefixText = slash < 0 ? undefined : text.slice(slash + 1)
+    const v = text.indexOf(':') < 0 ? parseIPv4(text, 0, end) : -1
+    if (v >= 0) {
+      const prefix = prefixText === undefined ? 32 : Number(prefixText)
+      insert(this.v4, prefix, (v & maskBits(prefix)) >>> 0, at)
+      return
+    }
+    if (text.indexOf(':') >= 0 && parseIPv6(text, 0, end)) {
+      const zone = P.zs === P.ze ? '' : text.slice(P.zs, P.ze)
+      if (P.family === 4) {
+        // An IPv4-mapped range (normalised lists hold none, but a hand-made one might).
+        const prefix = Math.max(0, (prefixText === undefined ? 128 : Number(prefixText)) - 96)
+        insert(this.v4, prefix, (P.v4 & maskBits(prefix)) >>> 0, at)
+        return
+      }
+      const prefix = prefixText === undefined ? 128 : Number(prefixText)
+      insert(this.v6, prefix, key6(P.w0, P.w1, P.w2, P.w3, prefix, zone), at)
+      return
+    }
+    // A name: its own policy decides (the same sets the walk matches).
+    try {
+      this.names.push({ at, policy: parseTrustProxy(text) })
+    } catch {
+      // Not something this version can read alone; it is then never named as the match.
+    }
+  }
+
+  find(addr: string | undefined, hop: number): string | undefined {
+    if (addr === undefined) return this.unixAt < 0 ? undefined : this.entries[this.unixAt]
+    if (!parseAddress(addr, 0, addr.length)) return undefined
+    let best = Infinity
+    if (P.family === 4) {
+      const v = P.v4
+      for (const [prefix, map] of this.v4) {
+        const at = map.get((v & maskBits(prefix)) >>> 0)
+        if (at !== undefined && at < best) best = at
+      }
+    } else {
+      const { w0, w1, w2, w3 } = P
+      const zone = P.zs === P.ze ? '' : addr.slice(P.zs, P.ze)
+      for (const [prefix, map] of this.v6) {
+        // A range without a zone covers every zone; a zoned range only its own.
+        let at = map.get(key6(w0, w1, w2, w3, prefix, ''))
+        if (zone !== '') {
+          const zoned = map.get(key6(w0, w1, w2, w3, prefix, zone))
+          if (zoned !== undefined && (at === undefined || zoned < at)) at = zoned
+        }
+        if (at !== undefined && at < best) best = at
+      }
+    }
+    for (const n of this.names) {
+      if (n.at < best && n.policy.trust(addr, hop)) best = n.at
+    }
+    return best === Infinity ? undefined : this.entries[best]
+  }
+}
+
+function insert<K>(index: Map<number, Map<K, number>>, prefix: number, key: K, at: number): void {
+  let map = index.get(prefix)
+  if (map === undefined) index.set(prefix, (map = new Map()))
+  if (!map.has(key)) map.set(key, at)
+}
+
+function key6(w0: number, w1: number, w2: number, w3: number, prefix: number, zone: string): string {
+  const m = (w: number, k: number) => (w & maskBits(prefix - 32 * k)) >>> 0
+  return `${m(w0, 0)}:${m(w1, 1)}:${m(w2, 2)}:${m(w3, 3)}${zone === '' ? '' : '%' + zone}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the header's entries, as the walk's readers delimit them
+
+interface Entry {
+  raw: string
+  address: string | undefined
+  malformed: MalformedReason | undefined
+}
+
+/** The entries of a header value, right-most first: the first `keep` of them, and how many there are. */
+function readEntries(value: unknown, mode: HeaderMode, keep: number): { list: Entry[]; total: number } {
+  const list: Entry[] = []
+  if (!openHeader(value, mode)) return { list, total: 0 }
+  if (mode === MODE_SINGLE && Array.isArray(value) && value.length > 1) {
+    const raw = value.map((line) => (typeof line === 'string' ? line : '')).join(', ')
+    return { list: [{ raw, address: undefined, malformed: 'repeated' }], total: 1 }
+  }
+  let total = 0
+  while (nextEntry()) {
+    total++
+    if (list.length < keep) list.push(currentEntry(mode))
+  }
+  return { list, total }
+}
+
+/** The entry the cursor is on. */
+function currentEntry(mode: HeaderMode): Entry {
+  if (C.cut) return { raw: '', address: undefined, malformed: mode === MODE_FORWARDED ? 'unreadable' : 'too-long' }
+  const raw = C.s.slice(C.start, C.end)
+  if (mode === MODE_FORWARDED && !FW.ok) return { raw, address: undefined, malformed: 'bad-element' }
+  if (mode === MODE_FORWARDED && FW.forStart < 0) return { raw, address: undefined, malformed: 'no-for' }
+  if (C.bad) return { raw, address: undefined, malformed: 'empty' }
+  if (parseAddress(C.s, C.start, C.end)) return { raw, address: formatParsed(C.s), malformed: undefined }
+  return { raw, address: undefined, malformed: whyNotAddress(raw) }
+}
+
+function whyNotAddress(raw: string): MalformedReason {
+  if (raw.length === 7 && raw.toLowerCase() === 'unknown') return 'unknown'
+  if (raw.charCodeAt(0) === 95 /* _ */) return 'obfuscated'
+  if (raw.length > MAX_ENTRY_LENGTH) return 'too-long'
+  return 'not-an-address'
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trace
+
+/** Entries left of the client that a trace lists by default. */
+const DEFAULT_LISTED = 32
+
+/**
+ * Resolves a request with {@link resolveClient} and records the walk hop by hop: for
+ * diagnostics (`trust-proxy resolve` and `serve` show exactly this) and for audit tooling that
+ * must say why a client IP was chosen. Never throws for anything a request carries; throws, like
+ * resolveClient, only for a bad policy or `options.header`.
+ */
+export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLike, options?: TraceOptions): ClientTrace {
+  const client = resolveClient(policy, req, options)
+  const header = (options?.header ?? 'x-forwarded-for').toLowerCase() // resolveClient has checked it
+  const mode = modeOf(header)
+  const headers = req?.headers
+  const value = getHeader(headers, header)
+  const maxListed = Math.max(0, Math.floor(options?.maxListed ?? DEFAULT_LISTED))
+  const chain = client.chain
+  const { list, total } = readEntries(value, mode, chain.length + maxListed)
+  const explain = explainerFor(policy)
+  const anomalies = client.anomalies
+  const hops: TraceHop[] = []
+  const remote = req?.remoteAddress
+
+  let stop: TraceStop
+  let next: number // index in `list` of the first entry the walk did not examine
+  if (anomalies.includes('malformed-peer')) {
+    stop = 'malformed-peer'
+    hops.push({
+      hop: 0, from: 'socket', raw: typeof remote === 'string' ? remote : null, address: null,
+      role: 'malformed', trusted: null, rule: 'malformed', malformed: 'not-an-address',
+    })
+    next = 0
+  } else {
+    let clientTrusted = false
+    for (let i = 0; i < chain.length; i++) {
+      const addr = chain[i]
+      const v = explain(addr, i)
+      const isClient = i === client.trustedHops
+      const e = i === 0 ? undefined : list[i - 1]
+      const raw = i === 0 ? (typeof remote === 'string' ? remote : null) : e !== undefined && e.address === addr ? e.raw : (addr ?? null)
+      if (isClient) clientTrusted = v.trusted
+      hops.push({
+        hop: i,
+        from: i === 0 ? 'socket' : header,
+        raw,
+        address: addr ?? null,
+        role: isClient ? 'client' : 'proxy',
+        trusted: isClient ? v.trusted : true, // the walk went past it: trusted, whatever the explainer says
+        rule: v.rule,
+        ...(v.matched !== undefined ? { matched: v.matched } : {}),
+      })
+    }
+    next = chain.length - 1
+    stop = anomalies.includes('malformed-entry') ? 'malformed' : clientTrusted ? 'leftmost' : 'untrusted'
+    const bad = list[next]
+    if (stop === 'malformed' && bad !== undefined) {
+      hops.push({ hop: next + 1, from: header, raw: bad.raw, address: null, role: 'malformed', trusted: null, rule: 'malformed', malformed: bad.malformed ?? 'not-an-address' })
+      next++
+    }
+  }
+  const listedEnd = Math.min(list.length, next + maxListed)
+  for (let k = next; k < listedEnd; k++) {
+    const e = list[k]!
+    hops.push({
+      hop: k + 1, from: header, raw: e.raw, address: e.address ?? null, role: 'ignored', trusted: null, rule: 'not-read',
+      ...(e.malformed !== undefined ? { malformed: e.malformed } : {}),
+    })
+  }
+
+  // The protocol and host the resolver read, as received: only from a trusted peer.
+  const peerTrusted = stop !== 'malformed-peer' && hops[0]?.trusted === true
+  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, mode, value) : [undefined, undefined]
+
+  return { client, header, hops, stop, entries: total, omitted: Math.max(0, total - Math.max(next, listedEnd)), forwardedProto, forwardedHost }
+}
