@@ -30,3 +30,18 @@ export {
 export { canonicalizeIp } from './ip.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
+export { otelAttributes, type OtelAttributes, type OtelConnection } from './otel.js'
+export { EDGE_HEADERS, type EdgeRanges } from './edge.js'
+export { presetNames, presetInfo, presetStaleDays, type PresetInfo } from './presets/registry.js'
+export type { PresetData } from './presets/types.js'
+export {
+  refreshPresets,
+  fetchPreset,
+  validatePresetRanges,
+  PresetSourceError,
+  type FetchPresetOptions,
+  type RefreshOptions,
+  type PresetRefreshReport,
+  type PresetRefreshResult,
+} from './presets/refresh.js'
+export { livePolicy, type LivePolicy } from './presets/live.js'
