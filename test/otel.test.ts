@@ -25,7 +25,7 @@ function runChild(hooks: 'ours' | 'none', trust: string, requests: { from: strin
 
 // 127.0.0.9 is the trusted proxy; 127.0.0.20 is a client that connects directly.
 const TRUST = '127.0.0.9/32'
-const REQUESTS = [
+const REQUESTS: { from: string; headers: Record<string, string> }[] = [
   // A client connecting directly, forging its address.
   { from: '127.0.0.20', headers: { 'x-forwarded-for': '6.6.6.6' } },
   // Through the trusted proxy, which appended the real client to a forged entry.

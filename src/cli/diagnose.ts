@@ -9,6 +9,7 @@
 import { type ClientInfo, type TrustPolicy, canonicalizeIp, parseTrustProxy, resolveClient } from '../index.js'
 import { type HopReason, hopExplainer } from './explain.js'
 import { FINDINGS, type Finding, type FindingCode, type FindingInput, entryForPeer } from './fixes.js'
+import { edgeFindingInput } from './presets.js'
 
 /** Node-style request headers: lower-case names, repeated headers joined. */
 export type Headers = Record<string, string | string[] | undefined>
@@ -298,6 +299,8 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, info: ClientInfo, a
   if (a.peerTrusted && entries.length === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer')) {
     add('no-forwarded-for')
   }
+  const edge = edgeFindingInput(info)
+  if (edge !== undefined) add('provider-edge', edge)
 
   // The page's forgery probe: it sent a known address in the client-address header.
   const probeValue = req.headers[PROBE_HEADER]

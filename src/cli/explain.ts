@@ -7,6 +7,7 @@
  * each hop (which range matched, which hop count applied) so that it can be shown.
  */
 import { type TrustFunction, type TrustPolicy, parseTrustProxy } from '../index.js'
+import { presetSummary } from './presets.js'
 
 /** What the names in a range list stand for (the same sets the core compiles). */
 export const NAMED_RANGES: Readonly<Record<string, string>> = {
@@ -20,7 +21,7 @@ export const NAMED_RANGES: Readonly<Record<string, string>> = {
 
 /** A range entry with what it covers, for display: `loopback (127.0.0.0/8, ::1)`. */
 export function describeRange(text: string): string {
-  const named = Object.prototype.hasOwnProperty.call(NAMED_RANGES, text) ? NAMED_RANGES[text] : undefined
+  const named = Object.prototype.hasOwnProperty.call(NAMED_RANGES, text) ? NAMED_RANGES[text] : presetSummary(text)
   return named === undefined ? text : `${text} (${named})`
 }
 
