@@ -65,6 +65,8 @@ export interface PresetInfo {
   sources: readonly string[]
   taken: string
   via?: string
+  /** The ranges themselves, as published (for a firewall, or a comparison). */
+  ranges: readonly string[]
   /** How many ranges the list has (IPv4 and IPv6). */
   size: number
   ipv4: number
@@ -86,6 +88,7 @@ export function presetInfo(now: number = Date.now()): PresetInfo[] {
       sources: d.sources,
       taken: d.taken,
       ...(d.via !== undefined ? { via: d.via } : {}),
+      ranges: d.ranges,
       size: d.ranges.length,
       ipv4: d.ranges.length - ipv6,
       ipv6,
