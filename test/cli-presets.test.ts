@@ -55,6 +55,31 @@ describe('resolve and serve say when a hop is a provider edge', () => {
     expect(JSON.parse(r.stdout).findings.map((x: { code: string }) => x.code)).not.toContain('provider-edge')
   })
 
+  it('resolve --ip-header cf-connecting-ip shows the walk through X-Forwarded-For to the edge, then the header', () => {
+    const args = ['resolve', '--trust-proxy', 'loopback', '--remote', '127.0.0.1', '--ip-header', 'cf-connecting-ip', '--json']
+    const ok = JSON.parse(runCli([...args, '-H', 'X-Forwarded-For: 203.0.113.5, 104.16.0.9', '-H', 'CF-Connecting-IP: 203.0.113.5']).stdout)
+    expect(ok.resolved).toMatchObject({ client: '203.0.113.5', source: 'cf-connecting-ip', trustedHops: 2 })
+    expect(ok.walk.map((w: { from: string; role: string; address: string }) => [w.from, w.role, w.address])).toEqual([
+      ['socket', 'proxy', '127.0.0.1'],
+      ['x-forwarded-for', 'proxy', '104.16.0.9'],
+      ['cf-connecting-ip', 'client', '203.0.113.5'],
+    ])
+    expect(ok.walk[1].reason).toMatch(/the edge: inside the cloudflare ranges/)
+    const refused = JSON.parse(runCli([...args, '-H', 'X-Forwarded-For: 198.51.100.9', '-H', 'CF-Connecting-IP: 6.6.6.6']).stdout)
+    expect(refused.resolved).toMatchObject({ client: '198.51.100.9', anomalies: expect.arrayContaining(['edge-header-untrusted']) })
+    expect(refused.walk.map((w: { from: string; role: string }) => [w.from, w.role])).toEqual([
+      ['socket', 'proxy'],
+      ['x-forwarded-for', 'client'],
+      ['cf-connecting-ip', 'ignored'],
+    ])
+  })
+
+  it('resolve --ip-header fly-client-ip is a usage error: the command line cannot take its ranges', () => {
+    const r = runCli(['resolve', '--trust-proxy', 'loopback', '--remote', '127.0.0.1', '--ip-header', 'fly-client-ip'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/fly-client-ip needs the ranges of the edge/)
+  })
+
   describe('serve', () => {
     let s: ServeProcess
     beforeAll(async () => {

@@ -10,6 +10,7 @@ import { type ClientInfo, type TrustPolicy, canonicalizeIp, parseTrustProxy, res
 import { type HopReason, hopExplainer } from './explain.js'
 import { FINDINGS, type Finding, type FindingCode, type FindingInput, entryForPeer } from './fixes.js'
 import { edgeFindingInput } from './presets.js'
+import { isEdgeHeader, rewriteEdgeWalk } from './edge-walk.js'
 
 /** Node-style request headers: lower-case names, repeated headers joined. */
 export type Headers = Record<string, string | string[] | undefined>
@@ -258,6 +259,8 @@ export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forw
       role: 'ignored', rule: 'not-read', reason: 'left of the client: not read, not shown',
     })
   }
+
+  if (isEdgeHeader(header)) rewriteEdgeWalk(walk, info, header, req.headers, req.remoteAddress, why)
 
   const forwarding: Record<string, string> = {}
   for (const name of new Set([...FORWARDING_NAMES, header])) {
