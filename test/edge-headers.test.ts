@@ -10,7 +10,9 @@ import { type AddressInfo } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnomalyCode, type ClientInfo, parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+import fc from 'fast-check'
+import { type AnomalyCode, type ClientInfo, canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+import { address, garbage, rangeList } from './support/arbitraries.js'
 import { createResolver } from '../src/adapters/node.js'
 import { findBinary, freePort, makeWorkDir, removeWorkDir } from './support/proxies.js'
 import { spawnGuarded, type GuardedProcess } from './support/processes.js'
@@ -242,5 +244,52 @@ describe.skipIf(skip)('edge headers behind a real nginx', () => {
     const t = await topology(`${NGINX}/32`, { header: 'x-edge-client', edge: `${EDGE}/32` })
     expect(await get(t.nginx.port, EDGE, { 'x-edge-client': CLIENT })).toMatchObject({ ip: CLIENT, source: 'x-edge-client' })
     expect(await get(t.nginx.port, ATTACKER, { 'x-edge-client': '6.6.6.6' })).toMatchObject({ ip: ATTACKER, anomalies: ['edge-header-untrusted'] })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Invariants over generated requests
+
+describe('edge headers (properties)', () => {
+  const EDGE_RANGES = ['198.51.100.0/24', '2001:db8:e::/48']
+  const edgeAddress = fc.oneof(fc.integer({ min: 1, max: 254 }).map((n) => `198.51.100.${n}`), fc.integer({ min: 1, max: 0xffff }).map((n) => `2001:db8:e::${n.toString(16)}`))
+  const hop = fc.oneof(address, edgeAddress, garbage)
+  const request = fc.record({
+    trust: rangeList,
+    remote: fc.oneof(address, edgeAddress, fc.constant(undefined)),
+    xff: fc.option(fc.array(hop, { maxLength: 6 }).map((a) => a.join(', ')), { nil: undefined }),
+    value: fc.option(fc.oneof(address, garbage, fc.array(address, { minLength: 2, maxLength: 2 })), { nil: undefined }),
+  })
+  const edge = parseTrustProxy(EDGE_RANGES)
+
+  it('the header is the client only when the hop before it is an edge address reached through trusted hops; never throws', () => {
+    fc.assert(
+      fc.property(request, (r) => {
+        const policy = parseTrustProxy(r.trust)
+        const headers: Record<string, unknown> = {}
+        if (r.xff !== undefined) headers['x-forwarded-for'] = r.xff
+        if (r.value !== undefined) headers['x-edge-ip'] = r.value
+        const info = resolveClient(policy, { remoteAddress: r.remote, headers }, { header: 'x-edge-ip', edge: EDGE_RANGES })
+        // Always an address or nothing, and the chain ends at the client.
+        if (info.ip !== undefined) expect(canonicalizeIp(info.ip)).toBe(info.ip)
+        expect(info.chain[info.trustedHops]).toBe(info.ip)
+        if (info.source === 'x-edge-ip') {
+          const delivering = info.trustedHops - 1
+          expect(edge.trust(info.chain[delivering], 0)).toBe(true)
+          // Every hop before the delivering one is trusted by TRUST_PROXY and not an edge.
+          for (let k = 0; k < delivering; k++) {
+            expect(policy.trust(info.chain[k], k)).toBe(true)
+            expect(edge.trust(info.chain[k], 0)).toBe(false)
+          }
+        } else {
+          // Not believed: the result is the plain X-Forwarded-For walk's (edge hops aside).
+          if (r.value !== undefined && !info.anomalies.includes('malformed-entry') && !info.anomalies.includes('malformed-peer')) {
+            const delivered = info.chain[info.trustedHops]
+            expect(info.anomalies.includes('edge-header-untrusted') || info.anomalies.includes('missing-edge-header') || edge.trust(delivered, 0)).toBe(true)
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    )
   })
 })
