@@ -65,6 +65,7 @@ describe('resolve and serve say when a hop is a provider edge', () => {
       ['cf-connecting-ip', 'client', '203.0.113.5'],
     ])
     expect(ok.walk[1].reason).toMatch(/the edge: inside the cloudflare ranges/)
+    expect(ok.trustProxy.meaning).toMatch(/through X-Forwarded-For .* CF-Connecting-IP is believed only when the walk reaches a cloudflare address/)
     const refused = JSON.parse(runCli([...args, '-H', 'X-Forwarded-For: 198.51.100.9', '-H', 'CF-Connecting-IP: 6.6.6.6']).stdout)
     expect(refused.resolved).toMatchObject({ client: '198.51.100.9', anomalies: expect.arrayContaining(['edge-header-untrusted']) })
     expect(refused.walk.map((w: { from: string; role: string }) => [w.from, w.role])).toEqual([

@@ -7,7 +7,7 @@
  * each hop (which range matched, which hop count applied) so that it can be shown.
  */
 import { type TrustFunction, type TrustPolicy, parseTrustProxy } from '../index.js'
-import { presetSummary } from './presets.js'
+import { edgeMeaning, presetSummary } from './presets.js'
 
 /** What the names in a range list stand for (the same sets the core compiles). */
 export const NAMED_RANGES: Readonly<Record<string, string>> = {
@@ -36,6 +36,8 @@ function ordinal(n: number): string {
  * named by `header`).
  */
 export function describePolicy(policy: TrustPolicy, header = 'X-Forwarded-For'): string {
+  const edge = edgeMeaning(header)
+  if (edge !== undefined) return `${describePolicy(policy)} ${edge}`
   switch (policy.kind) {
     case 'none':
       return (

@@ -3,7 +3,7 @@
  * preset a value names (or of all of them, with `--presets`), and `serve`/`resolve` say when a
  * hop of the request is a provider's edge and which preset would trust it.
  */
-import { type ClientInfo, type PresetInfo, type TrustPolicy, parseTrustProxy, presetInfo } from '../index.js'
+import { type ClientInfo, EDGE_HEADERS, type PresetInfo, type TrustPolicy, parseTrustProxy, presetInfo } from '../index.js'
 import type { Finding, FindingInput } from './fixes.js'
 import { shellValue } from './fixes.js'
 import type { Style } from './style.js'
@@ -18,6 +18,13 @@ export function namedPresets(policy: TrustPolicy): PresetInfo[] {
 export function presetSummary(name: string): string | undefined {
   const p = presetInfo().find((x) => x.name === name)
   return p === undefined ? undefined : `${p.title}: ${p.size} published ranges, taken ${p.taken}`
+}
+
+/** For an edge header (`CF-Connecting-IP`), what the policy's meaning adds; undefined otherwise. */
+export function edgeMeaning(header: string): string | undefined {
+  const preset = EDGE_HEADERS[header.toLowerCase()]
+  if (preset === undefined || !Object.prototype.hasOwnProperty.call(EDGE_HEADERS, header.toLowerCase())) return undefined
+  return `${header} is believed only when the walk reaches a ${preset} address (the hop that delivered the request); it is then the client.`
 }
 
 /** One line per preset: name, size, date and age, and where the ranges come from. */
