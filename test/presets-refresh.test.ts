@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fetchPreset, livePolicy, parseTrustProxy, presetInfo, refreshPresets, validatePresetRanges } from '../src/index.js'
+import { fetchPreset, livePolicy, parseTrustProxy, presetInfo, refreshPresets, resolveClientIp, validatePresetRanges } from '../src/index.js'
+import { createResolver } from '../src/adapters/node.js'
 import { ROOT, ensureBuilt } from './support/cli-run.js'
 
 const FIX = join(ROOT, 'test/fixtures/presets')
@@ -106,11 +107,18 @@ describe('refreshPresets', () => {
     expect(ranges('cloudflare').trust('203.0.113.9', 0)).toBe(true)
     expect(live.trust('203.0.113.9', 1)).toBe(true)
     expect(live.current.toString()).toBe('loopback, cloudflare')
+    // Everything that takes a policy takes the live one, and follows the refresh with it.
+    const clientOf = createResolver(live, {})
+    expect(clientOf({ headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }, socket: { remoteAddress: '127.0.0.1' } }).ip).toBe('198.51.100.1')
+    expect(resolveClientIp(live, '203.0.113.9', '198.51.100.1')).toBe('198.51.100.1')
+    expect(String(live)).toBe('loopback, cloudflare')
+    expect(live.kind).toBe('ranges')
     expect(before.trust('203.0.113.9', 0)).toBe(false)
     // And back to the saved copy.
     const back = await refreshPresets({ names: ['cloudflare'], urls: cloudflareUrls('/cf4') })
     expect(back.results[0]).toMatchObject({ ok: true, changed: true, size: 22 })
     expect(live.trust('203.0.113.9', 1)).toBe(false)
+    expect(resolveClientIp(live, '203.0.113.9', '198.51.100.1')).toBe('203.0.113.9')
   })
 
   it('refreshes all four at once', async () => {

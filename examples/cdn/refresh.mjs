@@ -1,7 +1,8 @@
 import { livePolicy, refreshPresets } from '@infram/trust-proxy'
 
 // Parsed now: a bad TRUST_PROXY stops the server here. After each successful refresh the live
-// policy is re-parsed with the new provider ranges; hand `live.trust` to Express or Fastify.
+// policy is re-parsed with the new provider ranges. It is a policy like any other: hand it to
+// clientIp(live), createResolver(live) or resolveClient(live, req), or live.trust to Express.
 export const live = livePolicy(process.env.TRUST_PROXY)
 
 /** Fetches the providers' lists; a failure keeps the ranges in use and says why. */

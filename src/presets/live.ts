@@ -5,11 +5,14 @@
 import { type TrustFunction, type TrustPolicy, type TrustProxyInput, parseTrustProxy } from '../policy.js'
 import { presetGeneration } from './registry.js'
 
-export interface LivePolicy {
+/**
+ * A {@link TrustPolicy} that is re-parsed after each successful preset refresh. It can be handed
+ * to everything that takes a policy (`resolveClient`, `resolveClientIp`, the adapters), and its
+ * `trust` to Express or Fastify; `current` is the plain policy in use at this moment.
+ */
+export type LivePolicy = TrustPolicy & {
   /** The policy for the preset lists in use now (re-parsed after a refresh, on first read). */
   readonly current: TrustPolicy
-  /** `trust(addr, hop)` of the current policy, for `app.set('trust proxy', live.trust)`. */
-  readonly trust: TrustFunction
 }
 
 /**
@@ -19,7 +22,7 @@ export interface LivePolicy {
  *
  * ```js
  * const live = livePolicy(process.env.TRUST_PROXY)
- * app.set('trust proxy', live.trust)
+ * app.use(clientIp(live))
  * setInterval(() => refreshPresets().then(report), 24 * 3600_000).unref()
  * ```
  */
@@ -38,10 +41,41 @@ export function livePolicy(value: TrustProxyInput): LivePolicy {
     }
     return policy
   }
-  return Object.freeze({
+  const trust: TrustFunction = (addr, hop) => read().trust(addr, hop)
+  // Every field of a TrustPolicy, read through to the current one: the walk reads `_kind`,
+  // `_hops`, `_set` and `_unix` (the same policy for one request, as a swap only happens in a
+  // refresh's own turn of the event loop).
+  const live = {
     get current() {
       return read()
     },
-    trust: (addr: string | undefined, hop: number) => read().trust(addr, hop),
-  })
+    get kind() {
+      return read().kind
+    },
+    get hops() {
+      return read().hops
+    },
+    get ranges() {
+      return read().ranges
+    },
+    get warnings() {
+      return read().warnings
+    },
+    get _kind() {
+      return read()._kind
+    },
+    get _hops() {
+      return read()._hops
+    },
+    get _set() {
+      return read()._set
+    },
+    get _unix() {
+      return read()._unix
+    },
+    trust,
+    toString: () => read().toString(),
+    toJSON: () => read().toJSON(),
+  }
+  return Object.freeze(live) as unknown as LivePolicy
 }
