@@ -45,37 +45,16 @@ export function livePolicy(value: TrustProxyInput): LivePolicy {
   // Every field of a TrustPolicy, read through to the current one: the walk reads `_kind`,
   // `_hops`, `_set` and `_unix` (the same policy for one request, as a swap only happens in a
   // refresh's own turn of the event loop).
-  const live = {
+  const live: Record<string, unknown> = {
     get current() {
       return read()
-    },
-    get kind() {
-      return read().kind
-    },
-    get hops() {
-      return read().hops
-    },
-    get ranges() {
-      return read().ranges
-    },
-    get warnings() {
-      return read().warnings
-    },
-    get _kind() {
-      return read()._kind
-    },
-    get _hops() {
-      return read()._hops
-    },
-    get _set() {
-      return read()._set
-    },
-    get _unix() {
-      return read()._unix
     },
     trust,
     toString: () => read().toString(),
     toJSON: () => read().toJSON(),
+  }
+  for (const key of ['kind', 'hops', 'ranges', 'warnings', '_kind', '_hops', '_set', '_unix'] as const) {
+    Object.defineProperty(live, key, { get: () => read()[key], enumerable: true })
   }
   return Object.freeze(live) as unknown as LivePolicy
 }
