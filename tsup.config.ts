@@ -29,6 +29,7 @@ export default defineConfig([
       fastify: 'src/adapters/fastify.ts',
       node: 'src/adapters/node.ts',
       web: 'src/adapters/web.ts',
+      opentelemetry: 'src/adapters/opentelemetry.ts',
       'proxy-addr': 'src/compat/proxy-addr.ts',
     },
     format: ['esm', 'cjs'],

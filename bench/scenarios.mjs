@@ -18,6 +18,9 @@ export const CLIENT = '198.51.100.23'
 /** The range list of the headline scenarios. */
 export const RANGE_LIST = 'loopback, 10.0.0.0/8, fd00::/8'
 const RANGE_ARRAY = ['loopback', '10.0.0.0/8', 'fd00::/8']
+/** The presets scenario: TRUST_PROXY names them; the peers are compiled from their expanded ranges. */
+export const PRESET_LIST = 'loopback, cloudflare, cloudfront, fastly, google-lb'
+const PRESETS = 'presets'
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic inputs
@@ -153,6 +156,9 @@ export function buildScenarios(only) {
   const forwarded = 'for="[2001:db8:cafe::17]:4711";proto=https;host=gw.example.com, for="[fd00::1]";proto=https;by="[fd00::2]"'
   add({ id: 'forwarded-v6', title: 'Forwarded, quoted IPv6 with port (peers: same chain as XFF)', ours: RANGE_LIST, peer: RANGE_ARRAY, remote: 'fd00::2', xff: '2001:db8:cafe::17, fd00::1', forwarded, oursVia: "resolveClient({ header: 'forwarded' })", expected: '2001:db8:cafe::17' })
   add({ id: 'forwarded-v6-xff', title: 'the same chain as X-Forwarded-For', ours: RANGE_LIST, peer: RANGE_ARRAY, remote: 'fd00::2', xff: '2001:db8:cafe::17, fd00::1', expected: '2001:db8:cafe::17' })
+  // Issue 14: the four provider presets beside loopback, on loopback-1's request and behind a Cloudflare hop (peers get the expanded lists).
+  add({ id: 'presets-1', title: '1 loopback hop, loopback + 4 provider presets', ours: PRESET_LIST, peer: PRESETS, remote: '127.0.0.1', xff: '203.0.113.7', expected: '203.0.113.7' })
+  add({ id: 'presets-cf', title: 'loopback + Cloudflare hop, loopback + 4 provider presets', ours: PRESET_LIST, peer: PRESETS, remote: '127.0.0.1', xff: `${CLIENT}, 104.16.0.9`, expected: CLIENT })
 
   // Scaling with the size of the trusted list: the same 3-hop request each time, its proxies
   // in the first, middle and last entries (proxy-addr scans in order), the client in none.
@@ -218,6 +224,7 @@ export const keep = (v) => {
  */
 export function contenders(s, lib) {
   const policy = lib.parseTrustProxy(s.ours)
+  if (s.peer === PRESETS) s = { ...s, peer: ['loopback', ...lib.presetInfo().flatMap((p) => p.ranges)] }
   const paTrust = typeof s.peer === 'function' ? s.peer : proxyAddr.compile(s.peer)
   const fpaTrust = typeof s.peer === 'function' ? s.peer : fastifyProxyAddr.compile(s.peer)
   const remote = s.remote

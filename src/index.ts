@@ -40,3 +40,18 @@ export {
   type TraceRule,
   type TraceStop,
 } from './trace.js'
+export { otelAttributes, type OtelAttributes, type OtelConnection } from './otel.js'
+export { EDGE_HEADERS, type EdgeRanges } from './edge.js'
+export { presetNames, presetInfo, presetStaleDays, type PresetInfo } from './presets/registry.js'
+export type { PresetData } from './presets/types.js'
+export {
+  refreshPresets,
+  fetchPreset,
+  validatePresetRanges,
+  PresetSourceError,
+  type FetchPresetOptions,
+  type RefreshOptions,
+  type PresetRefreshReport,
+  type PresetRefreshResult,
+} from './presets/refresh.js'
+export { livePolicy, type LivePolicy } from './presets/live.js'

@@ -11,6 +11,7 @@
  */
 import { P, formatIPv4, formatIPv6, isOWS, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
 import { type Cidr, RangeSet, cidrBounds, maskBits } from './ranges.js'
+import { type PresetData, ageInDays, currentPreset, presetNames, presetStaleDays } from './presets/registry.js'
 
 /** What a policy trusts. */
 export type PolicyKind = 'none' | 'all' | 'hops' | 'ranges'
@@ -39,7 +40,7 @@ export type TrustProxyErrorReason =
   | 'zone-invalid'
 
 /** Why a TRUST_PROXY value is accepted but worth a second look; `TrustProxyWarning.code`. */
-export type TrustProxyWarningCode = 'trust-all' | 'host-bits' | 'duplicate' | 'nested' | 'hop-count'
+export type TrustProxyWarningCode = 'trust-all' | 'host-bits' | 'duplicate' | 'nested' | 'hop-count' | 'preset-stale'
 
 export interface TrustProxyWarning {
   readonly code: TrustProxyWarningCode
@@ -54,8 +55,9 @@ export const MAX_HOPS = 64
 const ACCEPTED =
   'Accepted: unset, false, 0, off or no (trust no proxy); true, on or yes (trust every hop); ' +
   `a hop count from 1 to ${MAX_HOPS}; or a list, separated by commas or spaces, of IP addresses ` +
-  '(10.0.0.1, ::1), CIDR ranges (10.0.0.0/8, fd00::/8), IPv4 netmasks (10.0.0.0/255.0.0.0) ' +
-  'and the names loopback, linklocal, uniquelocal, private and unix.'
+  '(10.0.0.1, ::1), CIDR ranges (10.0.0.0/8, fd00::/8), IPv4 netmasks (10.0.0.0/255.0.0.0), ' +
+  'the names loopback, linklocal, uniquelocal, private and unix, and the provider presets ' +
+  `${presetNames().join(', ')}.`
 
 /**
  * A TRUST_PROXY value that cannot be used. Thrown by {@link parseTrustProxy} at startup, never
@@ -417,6 +419,16 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
         parsed.push({ text: lower, cidrs: named, entry, position })
         continue
       }
+      const preset = currentPreset(lower)
+      if (preset !== undefined) {
+        parsed.push({ text: lower, cidrs: presetCidrs(preset), entry, position })
+        const age = ageInDays(preset.taken)
+        const limit = presetStaleDays(lower)
+        if (age > limit) {
+          warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
+        }
+        continue
+      }
       if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
         throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
       }
@@ -432,6 +444,19 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
     warnings.add('trust-all', undefined, () => 'A /0 range trusts every address of its family: any client can then forge its IP. Name your proxies instead.')
   }
   return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), cidrs, unix, warnings.done())
+}
+
+/** Compiled provider presets, per data object (a refresh brings a new object, compiled anew). */
+const presetCache = new WeakMap<PresetData, Cidr[]>()
+
+/** A preset's ranges in numeric form, parsed by the same code as any TRUST_PROXY entry. */
+function presetCidrs(data: PresetData): Cidr[] {
+  let cidrs = presetCache.get(data)
+  if (cidrs === undefined) {
+    cidrs = data.ranges.map((r, k) => parseRangeEntry(r, k).cidr)
+    presetCache.set(data, cidrs)
+  }
+  return cidrs
 }
 
 /** Per-entry warnings shown one by one; past this, one warning says how many more there are. */
@@ -641,6 +666,6 @@ function explainIPv4(addr: string, fail: (reason: TrustProxyErrorReason, problem
       fail('ipv4-octet-range', 'an IPv4 octet is 0-255')
     }
   }
-  if (/^[a-z][a-z0-9_-]*$/i.test(addr)) fail('unknown-word', 'not a keyword, a range name or an address')
+  if (/^[a-z][a-z0-9_-]*$/i.test(addr)) fail('unknown-word', `not a keyword, a range name or an address (the names are loopback, linklocal, uniquelocal, private, unix, ${presetNames().join(', ')})`)
   return fail('invalid-address', 'not an IPv4 or IPv6 address')
 }

@@ -13,6 +13,7 @@ import {
   FW,
   type HeaderMode,
   MODE_FORWARDED,
+  MODE_SINGLE,
   MODE_XFF,
   forwardedRightmost,
   getHeader,
@@ -38,6 +39,7 @@ import {
   matchParsed,
   parseTrustProxy,
 } from './policy.js'
+import { type EdgeRanges, edgeRangesFor } from './edge.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -77,6 +79,11 @@ export type AnomalyCode =
    * proxy (`TRUST_PROXY=loopback`, its address or subnet), or make the server reachable only
    * through the proxy (listen on 127.0.0.1). */
   | 'hop-count-public-peer'
+  /** A provider's header (`cf-connecting-ip`, ...) was sent, but the hop that delivered the request
+   * is not inside that provider's ranges: someone other than the edge wrote it. It was ignored. */
+  | 'edge-header-untrusted'
+  /** The request came from the edge, but without the edge's header: the client is the edge hop. */
+  | 'missing-edge-header'
 
 /** Where the client address came from: the socket, or the name of the header it was read from. */
 export type ClientSource = 'socket' | (string & {})
@@ -116,6 +123,14 @@ export interface ResolveOptions {
    * fallback lets a client choose which header is believed.
    */
   header?: string
+  /**
+   * The address ranges of the edge that writes `header` (a preset such as `'cloudflare'`, CIDRs,
+   * or a range policy): the header is believed only when the hop that delivered the request is
+   * inside them (see docs/cdn.md for the rule). `cf-connecting-ip` and `true-client-ip` default
+   * to `'cloudflare'`; `fly-client-ip` has no default and needs this option. Giving it for any
+   * other single-address header (`x-client-ip`) makes that header an edge header too.
+   */
+  edge?: EdgeRanges
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,9 +150,15 @@ const W = {
   trustedClient: false,
   /** When set, the walk appends each canonical hop here. */
   chain: null as (string | undefined)[] | null,
+  /** When set (an edge header is read), the walk also stops at the first hop inside these ranges. */
+  edge: null as TrustPolicy | null,
+  /** The hop the walk stopped at because it is in `edge` (-1: none), and whether TRUST_PROXY trusts it. */
+  edgeHop: -1,
+  edgeTrusted: false,
 }
 
 function trustParsed(policy: TrustPolicy | undefined, fn: TrustFunction | undefined, s: string, hop: number): boolean {
+  if (W.edge !== null && matchParsed(W.edge._set!, s)) return atEdge(policy, fn, s, hop)
   if (policy === undefined) return callTrust(fn!, formatParsed(s), hop)
   const kind = policy._kind
   if (kind === KIND_HOPS) return hop < policy._hops
@@ -146,7 +167,18 @@ function trustParsed(policy: TrustPolicy | undefined, fn: TrustFunction | undefi
   return matchParsed(policy._set!, s)
 }
 
+/** The walk reached the edge at `hop`: stop there, remembering what TRUST_PROXY says of the hop. */
+function atEdge(policy: TrustPolicy | undefined, fn: TrustFunction | undefined, s: string | undefined, hop: number): boolean {
+  const edge = W.edge
+  W.edge = null
+  W.edgeTrusted = s === undefined ? trustNoAddress(policy, fn) : trustParsed(policy, fn, s, hop)
+  W.edge = edge
+  W.edgeHop = hop
+  return false
+}
+
 function trustNoAddress(policy: TrustPolicy | undefined, fn: TrustFunction | undefined): boolean {
+  if (W.edge !== null && W.edge._unix) return atEdge(policy, fn, undefined, 0)
   return policy !== undefined ? policy._unix : callTrust(fn!, undefined, 0)
 }
 
@@ -188,6 +220,7 @@ function walk(
 ): string | undefined {
   W.hop = 0
   W.peerTrusted = W.malformed = W.malformedPeer = W.short = W.fnError = W.trustedClient = false
+  W.edgeHop = -1
   const chain = W.chain
 
   const hasEntries = (W.hasEntries = openHeader(header, mode))
@@ -389,22 +422,31 @@ export function resolveClient(
 ): ClientInfo {
   const p = splitPolicy(policy)
   const name = headerName(options)
-  const mode = modeOf(name)
+  // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered the request.
+  const edge = edgeRangesFor(name, options?.edge)
+  const walked = edge === undefined ? name : 'x-forwarded-for'
+  const mode = modeOf(walked)
   const headers = req?.headers
-  const headerValue = getHeader(headers, name)
+  const headerValue = getHeader(headers, walked)
   const chain: (string | undefined)[] = []
   W.chain = chain
+  W.edge = edge ?? null
   let ip: string | undefined
   try {
     ip = walk(p, p === undefined ? (policy as TrustFunction) : undefined, req?.remoteAddress, headerValue, mode)
   } finally {
     W.chain = null
+    W.edge = null
   }
   const anomalies: AnomalyCode[] = []
   if (W.malformedPeer) anomalies.push('malformed-peer')
+  // The socket peer is the edge itself: it may send forwarding headers, and TRUST_PROXY decides
+  // whether its X-Forwarded-Proto and -Host are believed.
+  const peerIsEdge = W.edgeHop === 0
+  if (peerIsEdge) W.peerTrusted = W.edgeTrusted
   // The other forwarding headers matter only when the chosen one is absent.
-  const otherForwarding = !W.hasEntries && FORWARDING_HEADERS.some((h) => h !== name && getHeader(headers, h) !== undefined)
-  if (!W.peerTrusted && !W.malformedPeer) {
+  const otherForwarding = !W.hasEntries && FORWARDING_HEADERS.some((h) => h !== walked && getHeader(headers, h) !== undefined)
+  if (!W.peerTrusted && !W.malformedPeer && !peerIsEdge) {
     if (W.hasEntries || otherForwarding) anomalies.push('forwarded-by-untrusted-peer')
   } else if (W.peerTrusted && otherForwarding && p?._kind !== KIND_ALL) {
     // A trusted proxy that sets X-Forwarded-Proto (say) but not the client header: every client
@@ -420,7 +462,33 @@ export function resolveClient(
   }
   const peerTrusted = W.peerTrusted && !W.malformedPeer
   const cameThroughProxy = peerTrusted && W.hasEntries
-  const trustedHops = W.hop
+  let trustedHops = W.hop
+  let source: ClientSource = trustedHops === 0 ? 'socket' : walked
+  if (edge !== undefined && !W.malformedPeer) {
+    // The hop that delivered the request is in the edge's ranges: the walk stopped at it, or it
+    // is the left-most entry (which the walk reaches without a trust check).
+    const fromEdge = W.edgeHop >= 0 || (!W.malformed && trustedHops > 0 && edge.trust(chain[trustedHops], 0))
+    const value = getHeader(headers, name)
+    if (!fromEdge) {
+      if (value !== undefined) anomalies.push('edge-header-untrusted')
+    } else if (!openHeader(value, MODE_SINGLE)) {
+      anomalies.push('missing-edge-header')
+    } else {
+      nextEntry()
+      if (C.bad || !parseAddress(C.s, C.start, C.end)) {
+        anomalies.push('malformed-entry')
+      } else {
+        ip = formatParsed(C.s)
+        chain.push(ip)
+        trustedHops++
+        source = name
+        // The left-most entry was the edge (TRUST_PROXY also names the provider): the client is
+        // the edge header's, not a trusted address.
+        const k = anomalies.indexOf('all-hops-trusted')
+        if (k >= 0) anomalies.splice(k, 1)
+      }
+    }
+  }
 
   let protocol: 'http' | 'https' = req?.encrypted === true ? 'https' : 'http'
   let host: string | undefined
@@ -451,7 +519,7 @@ export function resolveClient(
     peer: W.malformedPeer ? undefined : chain[0],
     chain,
     trustedHops,
-    source: trustedHops === 0 ? 'socket' : name,
+    source,
     protocol,
     host,
     anomalies,

@@ -77,7 +77,7 @@ const cases: [string, Case][] = [
   ['X-Real-IP from an untrusted peer is ignored', { trust: 'loopback', header: 'x-real-ip', remote: '198.51.100.9', headers: { 'x-real-ip': '203.0.113.5' }, expect: { ip: '198.51.100.9', anomalies: ['forwarded-by-untrusted-peer'] } }],
   ['X-Real-IP header name is case-insensitive', { trust: 'loopback', header: 'X-Real-IP', remote: '127.0.0.1', headers: { 'x-real-ip': '203.0.113.5', 'x-forwarded-proto': 'https' }, expect: { ip: '203.0.113.5' } }],
   ['repeated single-IP header is malformed', { trust: 'loopback', header: 'x-real-ip', remote: '127.0.0.1', headers: { 'x-real-ip': ['203.0.113.5', '6.6.6.6'], 'x-forwarded-proto': 'https' }, expect: { ip: '127.0.0.1', anomalies: ['malformed-entry'] } }],
-  ['single-IP header joined by Node (a comma) is malformed', { trust: 'loopback', header: 'cf-connecting-ip', remote: '127.0.0.1', headers: { 'cf-connecting-ip': '203.0.113.5, 6.6.6.6', 'x-forwarded-proto': 'https' }, expect: { ip: '127.0.0.1', anomalies: ['malformed-entry'] } }],
+  ['single-IP header joined by Node (a comma) is malformed', { trust: 'loopback', header: 'x-client-ip', remote: '127.0.0.1', headers: { 'x-client-ip': '203.0.113.5, 6.6.6.6', 'x-forwarded-proto': 'https' }, expect: { ip: '127.0.0.1', anomalies: ['malformed-entry'] } }],
   ['single-IP mode never falls back to X-Forwarded-For', { trust: 'loopback', header: 'x-real-ip', remote: '127.0.0.1', headers: { 'x-forwarded-for': '6.6.6.6' }, expect: { ip: '127.0.0.1', trustedHops: 0 } }],
 ]
 

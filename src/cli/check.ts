@@ -9,6 +9,8 @@ import { TrustProxyError, parseTrustProxy } from '../index.js'
 import { describePolicy } from './explain.js'
 import { shellValue } from './fixes.js'
 import { type Style, printable } from './style.js'
+import { namedPresets, presetJson, presetLines } from './presets.js'
+import { presetInfo } from '../index.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
 
 export const CHECK_HELP = `Usage: trust-proxy check [VALUE] [--json]
@@ -19,6 +21,7 @@ Quote a list so that the shell passes it as one value.
 
 Options:
   --json      print the result as JSON (stable keys, for scripts)
+  --presets   list the provider presets (cloudflare, ...): size, date, age and source
   -h, --help  show this help
 
 Exit status: 0 the value is valid, 1 it is invalid, 2 usage error.
@@ -26,6 +29,8 @@ Exit status: 0 the value is valid, 1 it is invalid, 2 usage error.
 Examples:
   trust-proxy check 1
   trust-proxy check 'loopback, 172.18.0.0/16'
+  trust-proxy check 'loopback, cloudflare'
+  trust-proxy check --presets
   TRUST_PROXY=true trust-proxy check --json
   trust-proxy check -- -1
 `
@@ -43,13 +48,17 @@ export function runCheck(args: string[], style: Style): number {
   const { values, positionals } = parsing('check', () =>
     parseArgs({
       args: protectNegativeNumbers(args),
-      options: { json: { type: 'boolean' }, help: HELP_OPTION },
+      options: { json: { type: 'boolean' }, presets: { type: 'boolean' }, help: HELP_OPTION },
       allowPositionals: true,
       strict: true,
     }),
   )
   if (values.help) {
     out(CHECK_HELP)
+    return EXIT_OK
+  }
+  if (values.presets && positionals.length === 0) {
+    out(values.json ? JSON.stringify({ presets: presetJson(presetInfo()) }) : presetLines(presetInfo(), style).join('\n'))
     return EXIT_OK
   }
   if (positionals.length > 1) {
@@ -89,13 +98,14 @@ export function runCheck(args: string[], style: Style): number {
 
   const meaning = describePolicy(policy)
   if (values.json) {
-    out(JSON.stringify({ valid: true, input: input ?? null, policy: policy.toJSON(), meaning }))
+    out(JSON.stringify({ valid: true, input: input ?? null, policy: policy.toJSON(), meaning, presets: presetJson(namedPresets(policy)) }))
     return EXIT_OK
   }
   out(`${style.green(style.bold('valid'))} ${label}`)
   out(`  policy:    ${policy.kind}`)
   out(`  meaning:   ${meaning}`)
   out(`  canonical: TRUST_PROXY=${shellValue(policy.toString())}`)
+  for (const line of presetLines(namedPresets(policy), style)) out(line)
   if (policy.warnings.length === 0) out(`  warnings:  none`)
   for (const w of policy.warnings) {
     out(`  ${style.yellow('warning')} [${w.code}]: ${printable(w.message)}`)

@@ -11,6 +11,8 @@
 import { type ClientInfo, type ClientTrace, type TraceHop, type TrustPolicy, canonicalizeIp, listEntries, parseTrustProxy, traceClient } from '../index.js'
 import { hopReason, stepRule } from './explain.js'
 import { FINDINGS, type Finding, type FindingCode, type FindingInput, entryForPeer } from './fixes.js'
+import { edgeFindingInput } from './presets.js'
+import { isEdgeHeader, rewriteEdgeWalk } from './edge-walk.js'
 
 /** Node-style request headers: lower-case names, repeated headers joined. */
 export type Headers = Record<string, string | string[] | undefined>
@@ -191,6 +193,8 @@ export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forw
     })
   }
 
+  if (isEdgeHeader(header)) rewriteEdgeWalk(walk, info, header, req.headers, req.remoteAddress, why)
+
   const forwarding: Record<string, string> = {}
   for (const name of new Set([...FORWARDING_NAMES, header])) {
     const v = joined(req.headers[name])
@@ -235,6 +239,8 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
   if (a.peerTrusted && trace.entries === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer')) {
     add('no-forwarded-for')
   }
+  const edge = edgeFindingInput(info)
+  if (edge !== undefined) add('provider-edge', edge)
 
   // The page's forgery probe: it sent a known address in the client-address header.
   const probeValue = req.headers[PROBE_HEADER]

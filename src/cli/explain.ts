@@ -7,6 +7,7 @@
  * address), are the core's (`traceClient`); this module only puts them into words.
  */
 import type { ClientTrace, MalformedReason, TraceHop, TrustPolicy } from '../index.js'
+import { edgeMeaning, presetSummary } from './presets.js'
 
 /** What the names in a range list stand for (the same sets the core compiles). */
 export const NAMED_RANGES: Readonly<Record<string, string>> = {
@@ -20,7 +21,7 @@ export const NAMED_RANGES: Readonly<Record<string, string>> = {
 
 /** A range entry with what it covers, for display: `loopback (127.0.0.0/8, ::1)`. */
 export function describeRange(text: string): string {
-  const named = Object.prototype.hasOwnProperty.call(NAMED_RANGES, text) ? NAMED_RANGES[text] : undefined
+  const named = Object.prototype.hasOwnProperty.call(NAMED_RANGES, text) ? NAMED_RANGES[text] : presetSummary(text)
   return named === undefined ? text : `${text} (${named})`
 }
 
@@ -38,6 +39,8 @@ const MAX_RANGES_LISTED = 32
  * named by `header`).
  */
 export function describePolicy(policy: TrustPolicy, header = 'X-Forwarded-For'): string {
+  const edge = edgeMeaning(header)
+  if (edge !== undefined) return `${describePolicy(policy)} ${edge}`
   switch (policy.kind) {
     case 'none':
       return (

@@ -8,6 +8,8 @@
  * listening on 127.0.0.1:6989 (Infram's default).
  */
 
+import { providerEdgeFinding } from './presets.js'
+
 export type Severity = 'error' | 'warning' | 'info'
 
 export type FindingCode =
@@ -30,6 +32,7 @@ export type FindingCode =
   | 'websocket-not-reached'
   | 'trust-function-error'
   | 'hop-count-public-peer'
+  | 'provider-edge'
 
 export interface ProxyFixes {
   nginx: string
@@ -153,6 +156,7 @@ const q = (s: string | undefined): string => (s === undefined ? '(none)' : JSON.
 
 /** The catalogue: one builder per finding. */
 export const FINDINGS: Record<FindingCode, Builder> = {
+  'provider-edge': (i) => providerEdgeFinding(i),
   'trust-proxy-off': (i) => ({
     code: 'trust-proxy-off',
     severity: 'error',

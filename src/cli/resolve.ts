@@ -11,6 +11,7 @@ import { describePolicy } from './explain.js'
 import { type Finding, shellValue } from './fixes.js'
 import { type Style, printable } from './style.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
+import { edgeHeaderWithoutRanges } from './edge-walk.js'
 
 export const RESOLVE_HELP = `Usage: trust-proxy resolve --remote ADDR [--trust-proxy V] [-H 'Name: value']... [--tls] [--json]
 
@@ -45,6 +46,7 @@ export function ipHeaderOption(v: string | undefined, command: string): string {
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(header) || header === 'host') {
     throw new UsageError(`--ip-header must name a forwarding header, got ${JSON.stringify(v)}`, command)
   }
+  if (edgeHeaderWithoutRanges(header)) throw new UsageError(`--ip-header ${header} needs the ranges of the edge that writes it, which the command line cannot take; in the app: { header: '${header}', edge: '...' }`, command)
   return header
 }
 
