@@ -10,26 +10,40 @@
  * The plugin is not encapsulated (like a `fastify-plugin` plugin, without depending on it): the
  * decorations apply to the whole app, whichever context registers it.
  */
-import type { FastifyPluginCallback } from 'fastify'
 import type { ClientInfo, ResolveOptions, TrustPolicy } from '../index.js'
 import { checkSetup } from './policy-check.js'
-import { resolveRequest } from './node.js'
+import { type NodeRequestLike, resolveRequest } from './node.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The client address decided by the trust-proxy plugin; undefined when there is none. */
-    clientIp: string | undefined
-    /** The full `resolveClient` result for this request (peer, chain, protocol, host, anomalies). */
-    clientInfo: ClientInfo
-  }
-}
+// The types below describe the parts of Fastify the plugin uses instead of importing them from
+// 'fastify', so that this entry point's declarations compile where fastify is not installed
+// (with `skipLibCheck: false`). A real Fastify instance fits them: `app.register(fastifyClientIp,
+// { policy })` type-checks against Fastify 5 (the consumer test checks it). The types of
+// `request.clientIp` and `request.clientInfo` are added to FastifyRequest by
+// `fastify-request.d.ts` beside this file, which the build appends to dist/fastify.d.{ts,cts}: a
+// declaration file may augment a module that is not installed, a source file may not.
 
 export interface FastifyClientIpOptions extends ResolveOptions {
   /** The policy from `parseTrustProxy(process.env.TRUST_PROXY)`. */
   policy: TrustPolicy
 }
+
+/** The request the plugin's hook decorates: Fastify's `FastifyRequest`. */
+export interface FastifyRequestLike {
+  raw: NodeRequestLike
+  clientIp?: string | undefined
+  clientInfo?: ClientInfo
+}
+
+/** What the plugin calls on the Fastify instance it is registered on. */
+export interface FastifyInstanceLike {
+  decorateRequest(property: string, value: unknown): unknown
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: unknown, done: (err?: Error) => void) => void): unknown
+}
+
+/** A Fastify callback plugin (`FastifyPluginCallback<FastifyClientIpOptions>`), structurally. */
+export type FastifyClientIpPlugin = (instance: FastifyInstanceLike, options: FastifyClientIpOptions, done: (err?: Error) => void) => void
 
 /**
  * ```js
@@ -39,7 +53,7 @@ export interface FastifyClientIpOptions extends ResolveOptions {
  * app.get('/', (request) => request.clientIp)
  * ```
  */
-const plugin = function trustProxyClientIp(fastify, opts, done) {
+const plugin: FastifyClientIpPlugin = function trustProxyClientIp(fastify, opts, done) {
   const { policy, ...options } = opts ?? ({} as FastifyClientIpOptions)
   try {
     checkSetup(policy, options, 'fastifyClientIp')
@@ -59,7 +73,7 @@ const plugin = function trustProxyClientIp(fastify, opts, done) {
     next()
   })
   done()
-} as FastifyPluginCallback<FastifyClientIpOptions>
+}
 
 // What fastify-plugin would set: skip encapsulation, and a name for Fastify's logs and errors.
 Object.assign(plugin, {
@@ -67,4 +81,4 @@ Object.assign(plugin, {
   [Symbol.for('fastify.display-name')]: '@infram/trust-proxy',
 })
 
-export const fastifyClientIp: FastifyPluginCallback<FastifyClientIpOptions> = plugin
+export const fastifyClientIp: FastifyClientIpPlugin = plugin
