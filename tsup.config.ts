@@ -32,10 +32,12 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The command line: one ESM file with a shebang.
+    // The command line: one ESM file with a shebang. The footer marks a completely written file
+    // (test/support/cli-run.ts waits for it while another test run rebuilds).
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     sourcemap: false,
+    footer: { js: '// end of dist/cli.js' },
     target: 'node18',
     platform: 'node',
   },
