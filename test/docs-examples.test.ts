@@ -67,9 +67,16 @@ function wsMessage(port: number, path: string, from: string, headers: Record<str
 
 const FORWARDED = { 'x-forwarded-for': '6.6.6.6, 203.0.113.5', 'x-forwarded-proto': 'https' }
 
-describe.each(['express', 'fastify', 'ws', 'hono'])('examples/adapters/%s.mjs', (name) => {
+const ADAPTER_EXAMPLES = {
+  express: 'examples/adapters/express.mjs',
+  fastify: 'examples/adapters/fastify.mjs',
+  ws: 'examples/adapters/ws.mjs',
+  hono: 'examples/adapters/hono.mjs',
+}
+
+describe.each(Object.entries(ADAPTER_EXAMPLES))('the %s example (%s)', (name, file) => {
   it('takes the client the proxy forwarded, and ignores a direct client’s header', async () => {
-    const port = await start(`examples/adapters/${name}.mjs`)
+    const port = await start(file)
     expect(await get(port, PROXY, FORWARDED)).toMatchObject({ ip: '203.0.113.5' })
     const direct = await get(port, DIRECT, FORWARDED)
     expect(direct).toMatchObject({ ip: DIRECT })

@@ -33,7 +33,7 @@ interface Block {
   body: string
 }
 
-const MARKER = /^\s*<!-- (example|output|commands|rendered from|not run): (.*?) -->\s*$/
+const MARKER = /^\s*<!-- (example|output|commands|not run): (.*?) -->\s*$|^\s*<!-- (rendered from) (.*?) -->\s*$/
 
 /** The fenced blocks of a page, with the marker on the line before each (if any). */
 function blocksOf(page: string): Block[] {
@@ -49,7 +49,7 @@ function blocksOf(page: string): Block[] {
     let k = i - 1
     while (k >= 0 && lines[k]!.trim() === '') k--
     const m = k >= 0 ? MARKER.exec(lines[k]!) : null
-    out.push({ page, line: i + 1, kind: m?.[1], arg: m?.[2] ?? '', body: body.length ? `${body.join('\n')}\n` : '' })
+    out.push({ page, line: i + 1, kind: m?.[1] ?? m?.[3], arg: m?.[2] ?? m?.[4] ?? '', body: body.length ? `${body.join('\n')}\n` : '' })
     i = j
   }
   return out
