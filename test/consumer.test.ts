@@ -20,8 +20,8 @@ const run = (cmd: string, args: string[], cwd: string) =>
 const bin = (pkg: string, file: string) => join(root, 'node_modules', pkg, file)
 const tsc = bin('typescript', 'bin/tsc')
 
-/** What `npm pack` may weigh: the tarball, and everything in it unpacked (budget, with margin). */
-const BUDGET = { packed: 100_000, unpacked: 400_000 }
+/** What `npm pack` may weigh (docs/development.md): room for new entry points, none for source maps (+1 MB) or a second core. */
+const BUDGET = { packed: 150_000, unpacked: 500_000 }
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const SUBPATHS = Object.keys(LIBRARY_ENTRIES).filter((e) => e !== 'index')
