@@ -6,13 +6,12 @@
  * test/readme.test.ts (`<!-- output: ... -->`); the invariant docs/audit.md states is checked here.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { request } from 'node:http'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { auditFields, parseTrustProxy, resolveClient } from '../src/index.js'
+import { get, wsFirstMessage } from './support/adapters-net.js'
 import { address, garbage, rangeList } from './support/arbitraries.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -41,30 +40,6 @@ function start(file: string): Promise<number> {
   })
 }
 
-function get(port: number, from: string, headers: Record<string, string>): Promise<Record<string, unknown>> {
-  return new Promise((done, fail) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers, localAddress: from }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c) => (body += c))
-      res.on('end', () => done(JSON.parse(body)))
-    })
-    req.on('error', fail)
-    req.end()
-  })
-}
-
-function wsMessage(port: number, path: string, from: string, headers: Record<string, string>): Promise<Record<string, unknown>> {
-  return new Promise((done, fail) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers, localAddress: from })
-    ws.once('message', (data) => {
-      done(JSON.parse(String(data)))
-      ws.close()
-    })
-    ws.once('error', fail)
-  })
-}
-
 const FORWARDED = { 'x-forwarded-for': '6.6.6.6, 203.0.113.5', 'x-forwarded-proto': 'https' }
 
 const ADAPTER_EXAMPLES = {
@@ -77,14 +52,14 @@ const ADAPTER_EXAMPLES = {
 describe.each(Object.entries(ADAPTER_EXAMPLES))('the %s example (%s)', (name, file) => {
   it('takes the client the proxy forwarded, and ignores a direct client’s header', async () => {
     const port = await start(file)
-    expect(await get(port, PROXY, FORWARDED)).toMatchObject({ ip: '203.0.113.5' })
-    const direct = await get(port, DIRECT, FORWARDED)
+    expect(await get({ port, from: PROXY, headers: FORWARDED })).toMatchObject({ ip: '203.0.113.5' })
+    const direct = await get({ port, from: DIRECT, headers: FORWARDED })
     expect(direct).toMatchObject({ ip: DIRECT })
     expect(direct.anomalies).toContain('forwarded-by-untrusted-peer')
     if (name === 'express' || name === 'ws') {
       const path = name === 'express' ? '/terminal' : '/'
-      expect(await wsMessage(port, path, PROXY, FORWARDED)).toEqual({ ip: '203.0.113.5' })
-      expect(await wsMessage(port, path, DIRECT, FORWARDED)).toEqual({ ip: DIRECT })
+      expect(await wsFirstMessage({ port, path, from: PROXY, headers: FORWARDED })).toEqual({ ip: '203.0.113.5' })
+      expect(await wsFirstMessage({ port, path, from: DIRECT, headers: FORWARDED })).toEqual({ ip: DIRECT })
     }
     if (name === 'express') expect(direct.expressIp).toBe(DIRECT)
   })
