@@ -172,6 +172,10 @@ describe('README.md and docs/*.md', () => {
       expect(text, String(word)).not.toMatch(word)
     }
   })
+
+  it.each(PAGES)('%s: shows no command form that fails (npx with the package name fails in a clone)', (page) => {
+    expect(read(page)).not.toMatch(/npx @infram\/trust-proxy|npx -p @infram/)
+  })
 })
 
 function freePort(): Promise<number> {
