@@ -283,7 +283,8 @@ function policyHops(n: number): TrustPolicy {
       message:
         `A hop count (${n}) trusts whoever connects, without checking who it is: if this server can be ` +
         'reached without going through the proxy, any client can forge its IP. Prefer the proxy ' +
-        'addresses or ranges (for example loopback, or 172.18.0.0/16 for a Docker network).',
+        "addresses or ranges (for example 127.0.0.9 for nginx on this host with `proxy_bind 127.0.0.9`, or " +
+        '172.18.0.0/16 for a Docker network).',
     },
   ])
 }

@@ -315,8 +315,8 @@ function walk(
 }
 
 /**
- * A policy is recognised by shape, not by `instanceof`: each entry point (and the ESM and
- * CommonJS builds) carries its own copy of the class, and a policy made by one must work in all.
+ * A policy is recognised by shape, not by `instanceof`: the ESM and CommonJS builds each carry
+ * one copy of the class (shared by their entry points), and a policy made by one must work in both.
  */
 function splitPolicy(policy: TrustPolicy | TrustFunction): TrustPolicy | undefined {
   if (typeof policy === 'function') return undefined

@@ -66,7 +66,7 @@ describe.concurrent('resolve --json: spoofing', () => {
     expect(j.resolved.client).toBe('127.0.0.1')
     expect(j.resolved.anomalies).toContain('forwarded-by-untrusted-peer')
     const f = j.findings.find((x) => x.code === 'trust-proxy-off')!
-    expect(f.setting).toBe('TRUST_PROXY=loopback')
+    expect(f.setting).toBe('TRUST_PROXY=127.0.0.1')
     expect(codes(j)).not.toContain('peer-not-trusted')
     expect(j.walk[0]).toMatchObject({ role: 'client', trusted: false, rule: 'trust-none' })
   })

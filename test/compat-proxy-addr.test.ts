@@ -1,7 +1,7 @@
 /**
  * `@infram/trust-proxy/proxy-addr` is a drop-in for proxy-addr 2.0.8: same answers (raw header
  * text included), same argument checks, same error messages. Checked three ways: proxy-addr's
- * own test suite as data (`../shared/vectors/`), the 2.0.8 security fixes, and a differential
+ * own test suite as data (`test/vectors/`), the 2.0.8 security fixes, and a differential
  * run against the real proxy-addr 2.0.8 (installed as a dev dependency) on generated requests.
  */
 import { execFileSync } from 'node:child_process'

@@ -1,5 +1,5 @@
 /**
- * proxy-addr's own test suite, as data (`../shared/vectors/proxy-addr-vectors.json`): for valid
+ * proxy-addr's own test suite, as data (`test/vectors/proxy-addr-vectors.json`): for valid
  * input we give the same client, in canonical form. Where we differ on purpose, the vector is
  * listed below with what we return and why; the test fails if a listed vector stops differing
  * (a stale reason) or an unlisted one starts to.

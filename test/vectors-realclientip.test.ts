@@ -1,5 +1,5 @@
 /**
- * realclientip-go's vectors (`../shared/vectors/realclientip-vectors.json`), mapped onto our
+ * realclientip-go's vectors (`test/vectors/realclientip-vectors.json`), mapped onto our
  * policies. `RightmostTrustedRange` is our `ranges` policy and `RightmostTrustedCount` our `hops`
  * policy; its `forwardedElement` / `forwardedList` cases test our RFC 7239 reader, and `parseIP`
  * our canonical form. Every case agrees, or is listed here with what we return and why.

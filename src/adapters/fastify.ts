@@ -10,27 +10,43 @@
  * The plugin is not encapsulated (like a `fastify-plugin` plugin, without depending on it): the
  * decorations apply to the whole app, whichever context registers it.
  */
-import type { FastifyPluginCallback } from 'fastify'
 import type { ClientInfo, ResolveOptions, TrustPolicy } from '../index.js'
 import { checkSetup } from './policy-check.js'
-import { type CheckListenerOptions, type ServerLike, checkListener, resolveRequest } from './node.js'
+import { type CheckListenerOptions, type NodeRequestLike, type ServerLike, checkListener, resolveRequest } from './node.js'
 import { type KeyGeneratorOptions, keyFromInfo } from './rate-limit-key.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy, KeyGeneratorOptions }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The client address decided by the trust-proxy plugin; undefined when there is none. */
-    clientIp: string | undefined
-    /** The full `resolveClient` result for this request (peer, chain, protocol, host, anomalies). */
-    clientInfo: ClientInfo
-  }
-}
+// The types below describe the parts of Fastify the plugin uses instead of importing them from
+// 'fastify', so that this entry point's declarations compile where fastify is not installed
+// (with `skipLibCheck: false`). A real Fastify instance fits them: `app.register(fastifyClientIp,
+// { policy })` type-checks against Fastify 5 (the consumer test checks it). The types of
+// `request.clientIp` and `request.clientInfo` are added to FastifyRequest by
+// `fastify-request.d.ts` beside this file, which the build appends to dist/fastify.d.{ts,cts}: a
+// declaration file may augment a module that is not installed, a source file may not.
 
 export interface FastifyClientIpOptions extends ResolveOptions, CheckListenerOptions {
   /** The policy from `parseTrustProxy(process.env.TRUST_PROXY)`. */
   policy: TrustPolicy
 }
+
+/** The request the plugin's hook decorates: Fastify's `FastifyRequest`. */
+export interface FastifyRequestLike {
+  raw: NodeRequestLike
+  clientIp?: string | undefined
+  clientInfo?: ClientInfo
+}
+
+/** What the plugin calls on the Fastify instance it is registered on. */
+export interface FastifyInstanceLike {
+  /** The node:http server Fastify listens with (for the hop-count listener warning). */
+  server?: unknown
+  decorateRequest(property: string, value: unknown): unknown
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: unknown, done: (err?: Error) => void) => void): unknown
+}
+
+/** A Fastify callback plugin (`FastifyPluginCallback<FastifyClientIpOptions>`), structurally. */
+export type FastifyClientIpPlugin = (instance: FastifyInstanceLike, options: FastifyClientIpOptions, done: (err?: Error) => void) => void
 
 /**
  * ```js
@@ -40,7 +56,7 @@ export interface FastifyClientIpOptions extends ResolveOptions, CheckListenerOpt
  * app.get('/', (request) => request.clientIp)
  * ```
  */
-const plugin = function trustProxyClientIp(fastify, opts, done) {
+const plugin: FastifyClientIpPlugin = function trustProxyClientIp(fastify, opts, done) {
   const { policy, warn, ...options } = opts ?? ({} as FastifyClientIpOptions)
   try {
     checkSetup(policy, options, 'fastifyClientIp')
@@ -50,7 +66,7 @@ const plugin = function trustProxyClientIp(fastify, opts, done) {
     return
   }
   // A hop count on a listener other hosts can reach: one warning when the server starts listening.
-  if (policy.kind === 'hops') checkListener(fastify.server as unknown as ServerLike, policy, { warn })
+  if (policy.kind === 'hops') checkListener(fastify.server as ServerLike, policy, { warn })
   // Declared up front with empty values (Fastify keeps request objects one shape) and filled in
   // by the hook before any route handler runs.
   fastify.decorateRequest('clientIp', undefined)
@@ -62,7 +78,7 @@ const plugin = function trustProxyClientIp(fastify, opts, done) {
     next()
   })
   done()
-} as FastifyPluginCallback<FastifyClientIpOptions>
+}
 
 // What fastify-plugin would set: skip encapsulation, and a name for Fastify's logs and errors.
 Object.assign(plugin, {
@@ -70,7 +86,7 @@ Object.assign(plugin, {
   [Symbol.for('fastify.display-name')]: '@infram/trust-proxy',
 })
 
-export const fastifyClientIp: FastifyPluginCallback<FastifyClientIpOptions> = plugin
+export const fastifyClientIp: FastifyClientIpPlugin = plugin
 
 /**
  * A `keyGenerator` for @fastify/rate-limit: the policy's client, IPv4-mapped folded to IPv4, IPv6

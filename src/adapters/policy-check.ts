@@ -3,8 +3,8 @@
  * where a bad value is refused, and it must be refused when the server starts, not on the first
  * request (or silently: Express reads the string "1" as the address 0.0.0.1).
  *
- * Policies are recognised by shape, not with `instanceof`: every entry point is bundled on its
- * own and carries its own copy of the class, and a policy made by one must work in all.
+ * Policies are recognised by shape, not with `instanceof`: the ESM and CommonJS builds each carry
+ * one copy of the class, and a policy made by one must work in both (an app may load both).
  */
 import { type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
 

@@ -8,10 +8,11 @@
  * servers build `request.url` from an absolute-form request line, which the client writes), so
  * the protocol is `http` unless the caller passes `encrypted` or a trusted proxy says `https`.
  *
- * Only Hono's types are imported: this entry point does not load hono or @hono/node-server.
+ * Nothing from hono is imported, not even its types: this entry point's declarations describe
+ * the parts of Hono's `Context` they use, so they compile where hono is not installed (a Bun,
+ * Deno or workers user of `resolveWebRequest`, with `skipLibCheck: false`). Hono's own
+ * `Context`, `getConnInfo` and `app.use` fit them (the consumer test checks it).
  */
-import type { Context, MiddlewareHandler } from 'hono'
-import type { GetConnInfo } from 'hono/conninfo'
 import type { ClientInfo, HeadersLike, ResolveOptions, TrustPolicy } from '../index.js'
 import { resolveClient } from '../index.js'
 import { checkSetup } from './policy-check.js'
@@ -54,24 +55,47 @@ export type ClientIpVariables = {
   clientInfo: ClientInfo
 }
 
+/** The parts of Hono's `Context` the middleware uses. */
+export interface HonoContextLike {
+  get(key: string): unknown
+  set(key: string, value: unknown): void
+  req: { raw: { headers: HeadersLike } }
+  env?: unknown
+}
+
+/** Hono's `ConnInfo`, as far as it is read: the peer's address. */
+export interface ConnInfoLike {
+  remote: { address?: string | undefined }
+}
+
+/** A Hono middleware (`MiddlewareHandler`), structurally. */
+export type HonoMiddleware = (c: HonoContextLike, next: () => Promise<void>) => Promise<void>
+
+// Method syntax, so that a function typed with Hono's own Context is accepted (parameters of
+// methods are compared both ways; a Context has everything HonoContextLike names).
+type ContextCallback<R> = { callback(c: HonoContextLike): R }['callback']
+
 export interface HonoClientIpOptions extends ResolveOptions {
   /**
    * The runtime's connection-info helper: `getConnInfo` from `@hono/node-server/conninfo` on
    * Node, `hono/bun`, `hono/deno` or `hono/cloudflare-workers` elsewhere. It is passed in, not
    * imported, so that this package depends on no runtime adapter.
    */
-  getConnInfo: GetConnInfo
+  getConnInfo: ContextCallback<ConnInfoLike>
   /**
    * Whether the connection is TLS, or how to tell from the context. By default the Node
    * bindings of @hono/node-server are asked (`c.env.incoming.socket.encrypted`); elsewhere the
    * answer is false unless given here.
    */
-  encrypted?: boolean | ((c: Context) => boolean)
+  encrypted?: boolean | ContextCallback<boolean>
 }
 
 /**
  * A Hono middleware that resolves the client once per request (HTTP and WebSocket upgrades
  * alike) and sets the `clientIp` and `clientInfo` variables.
+ *
+ * Declare the variables on the app (`new Hono<{ Variables: ClientIpVariables }>()`) for
+ * `c.get('clientIp')` to be typed in the routes.
  *
  * ```ts
  * import { getConnInfo } from '@hono/node-server/conninfo'
@@ -83,7 +107,7 @@ export interface HonoClientIpOptions extends ResolveOptions {
 export function honoClientIp(
   policy: TrustPolicy,
   options: HonoClientIpOptions,
-): MiddlewareHandler<{ Variables: ClientIpVariables }> {
+): HonoMiddleware {
   const { getConnInfo, encrypted, ...resolveOptions } = options ?? ({} as HonoClientIpOptions)
   checkSetup(policy, resolveOptions, 'honoClientIp')
   if (typeof getConnInfo !== 'function') {
@@ -106,7 +130,7 @@ export function honoClientIp(
 }
 
 /** `socket.encrypted` from @hono/node-server's bindings, found where its `getConnInfo` looks. */
-function nodeSocketEncrypted(c: Context): boolean {
+function nodeSocketEncrypted(c: HonoContextLike): boolean {
   const env = c.env as { server?: { incoming?: unknown }; incoming?: unknown } | undefined
   const incoming = (env?.server ?? env)?.incoming as { socket?: { encrypted?: unknown } } | undefined
   return incoming?.socket?.encrypted === true

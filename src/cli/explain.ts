@@ -70,7 +70,11 @@ export function describePolicy(policy: TrustPolicy, header = 'X-Forwarded-For'):
         `A hop is a proxy when its address is in: ${shown.map(describeRange).join('; ')}` +
         `${rest > 0 ? `; and ${rest.toLocaleString('en')} more (${ranges.length.toLocaleString('en')} entries in all)` : ''}. ` +
         `The walk starts at the socket peer and moves left through ${header} while each address is in ` +
-        'the list; the client is the first address that is not.'
+        'the list; the client is the first address that is not.' +
+        (policy.trust('127.0.0.1', 0)
+          ? ' This trusts every process on this host that connects from 127.0.0.1; for nginx on the same host, ' +
+            'prefer `proxy_bind 127.0.0.9;` in nginx and TRUST_PROXY=127.0.0.9.'
+          : '')
       )
     }
   }

@@ -79,12 +79,26 @@ const APPEND_FIXES: ProxyFixes = {
     '# fix that hop; and never set forwardedHeaders.insecure: true on a public entry point',
 }
 
+/**
+ * Which address to trust, per proxy. A proxy on the same host that can choose the address it
+ * connects from is given one of its own (nginx `proxy_bind`, Apache `ProxySourceAddress`), and
+ * TRUST_PROXY names that address: 127.0.0.1 and `loopback` would also trust every other process
+ * on the host. These are the addresses docs/proxies.md uses (a test keeps them equal).
+ */
+export const SAME_HOST_SOURCE = { nginx: '127.0.0.9', apache: '127.0.0.11' } as const
+
 const WHERE_PROXY_CONNECTS_FROM: ProxyFixes = {
   nginx:
-    `# nginx on the same host connects from 127.0.0.1 when it proxies to 127.0.0.1\nproxy_pass http://${APP};\n` +
-    '# pin the source address of its connections, so that TRUST_PROXY can name it\nproxy_bind 127.0.0.1;',
-  apache: `ProxyPass        / http://${APP}/\nProxyPassReverse / http://${APP}/\n# Apache then connects from 127.0.0.1: TRUST_PROXY=loopback`,
+    "# nginx on the same host: connect to the app from an address of nginx's own, so that\n" +
+    '# TRUST_PROXY names nginx and no other process on this host\n' +
+    `proxy_pass http://${APP};\nproxy_bind ${SAME_HOST_SOURCE.nginx};\n` +
+    `# then: TRUST_PROXY=${SAME_HOST_SOURCE.nginx}`,
+  apache:
+    "# Apache on the same host: connect to the app from an address of Apache's own\n" +
+    `ProxySourceAddress ${SAME_HOST_SOURCE.apache}\nProxyPass        / http://${APP}/\nProxyPassReverse / http://${APP}/\n` +
+    `# then: TRUST_PROXY=${SAME_HOST_SOURCE.apache}`,
   caddy:
+    '# Caddy on the same host cannot choose the address it connects from: TRUST_PROXY=127.0.0.1\n' +
     '# Caddy in Docker connects from its address on the Docker network; trust that network:\n' +
     "#   docker network inspect NETWORK --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}'\n" +
     '#   TRUST_PROXY=172.18.0.0/16   (the subnet printed above)',
@@ -129,10 +143,12 @@ export function shellValue(v: string): string {
   return /^[A-Za-z0-9_.,:/%~@+-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`
 }
 
-/** The TRUST_PROXY entry that names a peer: `loopback` for 127.x and ::1, `unix` for no address. */
-export function entryForPeer(peer: string | undefined, isLoopback: boolean): string {
-  if (peer === undefined) return 'unix'
-  return isLoopback ? 'loopback' : peer
+/**
+ * The TRUST_PROXY entry that names a peer: its own address (never `loopback`, which would trust
+ * every process on the host as well), or `unix` for a peer with no address.
+ */
+export function entryForPeer(peer: string | undefined, _isLoopback?: boolean): string {
+  return peer === undefined ? 'unix' : peer
 }
 
 export interface FindingInput {

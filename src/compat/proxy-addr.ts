@@ -22,11 +22,20 @@
 import { type Cidr, RangeSet, maskBits } from '../ranges.js'
 import { L, parseLegacy } from './legacy-ip.js'
 
+// The public types are @types/proxy-addr's (`string`, `string[]`, `(addr: string, i) => boolean`),
+// so that code typed against proxy-addr compiles unchanged after the swap. As with proxy-addr,
+// the run time can differ in one case those types leave out: a socket with no address (closed,
+// or a Unix socket) gives `undefined` as the address, the trust functions' `addr` included.
+// The core's `resolveClientIp` is typed `string | undefined`; new code should use it.
+
 /** A compiled trust function, as `proxyaddr.compile` returns it: `(addr, i) => boolean`. */
-export type ProxyAddrTrustFunction = (addr: string | undefined, i: number) => boolean
+export type ProxyAddrTrustFunction = (addr: string, i: number) => boolean
+
+/** The trust functions inside: they are also asked about a missing socket address. */
+type Trust = (addr: string | undefined, i: number) => boolean
 
 /** What `trust` may be: a function, an address, range or name, or a list of them. */
-export type ProxyAddrTrust = ((addr: string | undefined, i: number) => unknown) | string | readonly string[]
+export type ProxyAddrTrust = ((addr: string, i: number) => unknown) | string | readonly string[]
 
 /** The parts of a request proxy-addr reads. */
 export interface ProxyAddrRequest {
@@ -58,7 +67,7 @@ function trustNone(): boolean {
  * `argument is required`, `unsupported trust argument`, `invalid IP address: <addr>` and
  * `invalid range on address: <entry>`, all TypeErrors.
  */
-function compile(val: string | readonly string[]): ProxyAddrTrustFunction {
+function compile(val: string | readonly string[]): Trust {
   if (!val) throw new TypeError('argument is required')
   let list: unknown[]
   if (typeof val === 'string') list = [val]
@@ -126,11 +135,11 @@ function netmaskPrefix(mask: number): number | null {
  * re-parse the list. Arrays are keyed by identity and re-checked element by element, because a
  * caller may change an array between calls.
  */
-const byString = new Map<string, ProxyAddrTrustFunction>()
-const byArray = new WeakMap<readonly unknown[], { items: unknown[]; fn: ProxyAddrTrustFunction }>()
+const byString = new Map<string, Trust>()
+const byArray = new WeakMap<readonly unknown[], { items: unknown[]; fn: Trust }>()
 const MAX_CACHED_STRINGS = 256
 
-function compileCached(trust: unknown): ProxyAddrTrustFunction {
+function compileCached(trust: unknown): Trust {
   if (typeof trust === 'string') {
     let fn = byString.get(trust)
     if (fn === undefined) {
@@ -255,16 +264,22 @@ function proxyaddr(req: ProxyAddrRequest, trust: ProxyAddrTrust): string | undef
 }
 
 export interface ProxyAddr {
-  (req: ProxyAddrRequest, trust: ProxyAddrTrust): string | undefined
-  all: typeof all
-  compile: typeof compile
+  /** The client address (`undefined` at run time only for a socket with no address, as in proxy-addr). */
+  (req: ProxyAddrRequest, trust: ProxyAddrTrust): string
+  /**
+   * Every address of the request, socket first, then X-Forwarded-For from right to left; with
+   * `trust`, only up to and including the first address that is not trusted.
+   */
+  all(req: ProxyAddrRequest, trust?: ProxyAddrTrust): string[]
+  /** Compiles a trust list (an address, CIDR, netmask range or name, or an array of them). */
+  compile(val: string | readonly string[]): ProxyAddrTrustFunction
 }
 
 // CommonJS: require('@infram/trust-proxy/proxy-addr') must return the function itself, as
 // require('proxy-addr') does. So this entry point has a default export and nothing else at run
 // time: the CommonJS build then sets `module.exports` to the function (checked by a test).
-const api = proxyaddr as ProxyAddr
-api.all = all
+const api = proxyaddr as unknown as ProxyAddr
+api.all = all as ProxyAddr['all']
 api.compile = compile
 
 export default api

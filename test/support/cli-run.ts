@@ -48,12 +48,12 @@ export async function ensureBuilt(): Promise<void> {
   CLI = await snapshot()
 }
 
-/** A complete dist/cli.js: the shebang first and tsup's source map comment last. */
+/** A complete dist/cli.js: the shebang first and the build's end marker (tsup.config.ts `footer`) last. */
 function readComplete(): Buffer | undefined {
   try {
     const bytes = readFileSync(DIST_CLI)
     const text = bytes.toString('utf8')
-    return text.startsWith('#!/usr/bin/env node') && /\/\/# sourceMappingURL=cli\.js\.map\s*$/.test(text) ? bytes : undefined
+    return text.startsWith('#!/usr/bin/env node') && /\/\/ end of dist\/cli\.js\s*$/.test(text) ? bytes : undefined
   } catch {
     return undefined
   }

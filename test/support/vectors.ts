@@ -1,19 +1,18 @@
 /**
- * Reads the shared conformance vectors. They live beside the clone (`../shared/vectors/`), both on
- * a developer's machine and in CI, and are never copied into the repository.
+ * Reads the conformance vectors: data transcribed from the peers' test suites, kept in
+ * `test/vectors/` with their sources (see its README). `TRUST_PROXY_VECTORS` points the tests at
+ * another copy of the same files, for example a newer transcription being reviewed.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-export const VECTORS_DIR = process.env.TRUST_PROXY_VECTORS ?? join(root, '..', 'shared', 'vectors')
+export const VECTORS_DIR = process.env.TRUST_PROXY_VECTORS || resolve(dirname(fileURLToPath(import.meta.url)), '..', 'vectors')
 
 export function loadVectors<T = Record<string, unknown>>(file: string): T[] {
   const path = join(VECTORS_DIR, file)
   if (!existsSync(path)) {
-    throw new Error(`conformance vectors not found at ${path}: the shared/ folder must sit beside the clone`)
+    throw new Error(`conformance vectors not found at ${path}` + (process.env.TRUST_PROXY_VECTORS ? ' (TRUST_PROXY_VECTORS is set)' : ''))
   }
   return JSON.parse(readFileSync(path, 'utf8')) as T[]
 }

@@ -1,0 +1,46 @@
+// Fix-ups of the declarations tsup writes, run after it by `npm run build`.
+//
+// 1. dist/proxy-addr.d.cts: at run time the CommonJS build sets `module.exports` to the proxyaddr
+//    function itself (as `require('proxy-addr')` returns it), but tsup declares a default export,
+//    so TypeScript CommonJS code would see `.default`. The declarations are rewritten in the
+//    `export =` form that matches the run time, self-contained: a .d.cts that imported the ESM
+//    declarations would need `resolution-mode` under node16 (TS1541).
+// 2. dist/fastify.d.{ts,cts}: the FastifyRequest augmentation of src/adapters/fastify-request.d.ts
+//    is appended (tsup cannot emit an augmentation of a module it does not import).
+import { readFileSync, writeFileSync } from 'node:fs'
+
+const dist = (f) => new URL(`../dist/${f}`, import.meta.url)
+
+// 1. proxy-addr: rename the types tsup declared (`ProxyAddr...`) so that a namespace merged with
+//    the function can re-export them under their own names.
+const exported = ['ProxyAddr', 'ProxyAddrRequest', 'ProxyAddrTrust', 'ProxyAddrTrustFunction']
+let cts = readFileSync(dist('proxy-addr.d.cts'), 'utf8')
+const exportLine = /^export \{[^}]*\bapi as default\b[^}]*\};\s*$/m
+if (!exportLine.test(cts) || !/^declare const api: ProxyAddr;$/m.test(cts)) {
+  throw new Error('dist/proxy-addr.d.cts is not in the shape dts-fixups.mjs expects: update the script')
+}
+cts = cts.replace(exportLine, '')
+for (const name of exported) cts = cts.replace(new RegExp(`\\b${name}\\b`, 'g'), `_${name}`)
+cts = cts.replace(/^declare const api: _ProxyAddr;$/m, [
+  '/**',
+  ' * proxy-addr 2.0.8\'s API: the address of the client, the first address from the socket leftwards',
+  ' * through X-Forwarded-For that `trust` does not trust (or the left-most one when all are trusted).',
+  ' */',
+  'declare function api(req: _ProxyAddrRequest, trust: _ProxyAddrTrust): string;',
+  'declare namespace api {',
+  '    const all: _ProxyAddr["all"];',
+  '    const compile: _ProxyAddr["compile"];',
+  ...exported.map((n) => `    type ${n} = _${n};`),
+  '}',
+  'export = api;',
+].join('\n'))
+writeFileSync(dist('proxy-addr.d.cts'), cts)
+
+// 2. fastify: the augmentation, from its marker line on.
+const source = readFileSync(new URL('../src/adapters/fastify-request.d.ts', import.meta.url), 'utf8')
+const block = source.slice(source.indexOf('// augmentation:\n') + '// augmentation:\n'.length)
+for (const f of ['fastify.d.ts', 'fastify.d.cts']) {
+  const text = readFileSync(dist(f), 'utf8')
+  if (!/\bClientInfo\b/.test(text.split('\n')[0] ?? '')) throw new Error(`dist/${f} does not import ClientInfo on its first line: update dts-fixups.mjs`)
+  writeFileSync(dist(f), `${text.trimEnd()}\n\n${block}`)
+}
