@@ -6,6 +6,7 @@
  * - `<!-- output: COMMAND -->`: the block is what COMMAND prints (`trust-proxy` is the built CLI),
  *   a line `...` standing for lines left out;
  * - `<!-- commands: test/file.test.ts -->`: every command of the shell block is in that test;
+ * - `<!-- run by: test/file.test.ts -->`: that test reads the commands from this page and runs them;
  * - `<!-- rendered from test/proxies/templates/... -->`: checked by test/proxies-docs.test.ts;
  * - `<!-- not run: reason -->`: shown, not run, and the reason is given.
  *
@@ -33,7 +34,7 @@ interface Block {
   body: string
 }
 
-const MARKER = /^\s*<!-- (example|output|commands|not run): (.*?) -->\s*$|^\s*<!-- (rendered from) (.*?) -->\s*$/
+const MARKER = /^\s*<!-- (example|output|commands|run by|not run): (.*?) -->\s*$|^\s*<!-- (rendered from) (.*?) -->\s*$/
 
 /** The fenced blocks of a page, with the marker on the line before each (if any). */
 function blocksOf(page: string): Block[] {
@@ -146,6 +147,11 @@ describe('README.md and docs/*.md', () => {
 
   it.each(byKind('rendered from'))('%s: the rendered config names a template that exists', (_, b) => {
     expect(existsSync(join(root, b.arg.replace(/ \(.*\)$/, '')))).toBe(true)
+  })
+
+  it.each(byKind('run by'))('%s: the test that runs the block reads it from this page', (_, b) => {
+    expect(existsSync(join(root, b.arg)), b.arg).toBe(true)
+    expect(read(b.arg)).toContain(b.page)
   })
 
   it.each(byKind('not run'))('%s: a block that is not run says why', (_, b) => {
