@@ -10,6 +10,7 @@ export default defineConfig([
       node: 'src/adapters/node.ts',
       web: 'src/adapters/web.ts',
       'proxy-addr': 'src/compat/proxy-addr.ts',
+      'proxy-protocol': 'src/adapters/proxy-protocol.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -30,3 +30,16 @@ export {
 export { canonicalizeIp } from './ip.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
+export {
+  decodeProxyHeader,
+  ProxyHeaderError,
+  type DecodeOptions,
+  type ProxyConnection,
+  type ProxyDecodeResult,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyHeaderErrorReason,
+  type ProxySslInfo,
+  type ProxyTlv,
+  type ProxyTlvInfo,
+} from './proxy-protocol.js'

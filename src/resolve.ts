@@ -29,6 +29,7 @@ import {
 } from './headers.js'
 import { P, formatParsed, isOWS, isPort, parseAddress, restoreScratch, saveScratch } from './ip.js'
 import { KIND_ALL, KIND_HOPS, KIND_NONE, KIND_RANGES, type TrustFunction, type TrustPolicy, matchParsed } from './policy.js'
+import { type ProxyConnection, isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -63,8 +64,11 @@ export type AnomalyCode =
    * is on a trusted network, or an inner proxy replaced the header instead of appending to it. */
   | 'all-hops-trusted'
 
-/** Where the client address came from: the socket, or the name of the header it was read from. */
-export type ClientSource = 'socket' | (string & {})
+/**
+ * Where the client address came from: the socket, the PROXY protocol header of the connection
+ * (`proxy-protocol`), or the name of the header it was read from.
+ */
+export type ClientSource = 'socket' | 'proxy-protocol' | (string & {})
 
 /** The detailed result of {@link resolveClient}, for audit records. */
 export interface ClientInfo {
@@ -81,6 +85,11 @@ export interface ClientInfo {
   /** `host[:port]` as the client asked for it; undefined when absent or invalid. */
   host: string | undefined
   anomalies: AnomalyCode[]
+  /**
+   * Set when the connection came through the PROXY protocol listener: `peer` is then the load
+   * balancer (the TCP peer) and `chain[0]` the PROXY source, the client the balancer accepted.
+   */
+  proxyProtocol?: ProxyConnection
 }
 
 /** The parts of a request {@link resolveClient} reads. */
@@ -91,6 +100,11 @@ export interface RequestLike {
   headers?: unknown
   /** True when the connection to this server is TLS. */
   encrypted?: boolean | undefined
+  /**
+   * What the PROXY protocol listener read at the start of the connection: hop 0 of the walk is
+   * then its source, not `remoteAddress` (which is the load balancer).
+   */
+  proxyProtocol?: ProxyConnection | undefined
 }
 
 export interface ResolveOptions {
@@ -380,8 +394,13 @@ export function resolveClient(
   const chain: (string | undefined)[] = []
   W.chain = chain
   let ip: string | undefined
+  // Behind the PROXY protocol, hop 0 is the client the balancer accepted (see proxy-protocol.ts).
+  const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
+  const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
+  let [wp, wf] = [p, p === undefined ? (policy as TrustFunction) : undefined]
+  if (hop0?.used === true && pc!.balancerIsHop) [wp, wf] = policyAfterBalancer(wp, wf)
   try {
-    ip = walk(p, p === undefined ? (policy as TrustFunction) : undefined, req?.remoteAddress, headerValue, mode)
+    ip = walk(wp, wf, hop0 === undefined ? req?.remoteAddress : hop0.address, headerValue, mode)
   } finally {
     W.chain = null
   }
@@ -405,6 +424,8 @@ export function resolveClient(
   const trustedHops = W.hop
 
   let protocol: 'http' | 'https' = req?.encrypted === true ? 'https' : 'http'
+  // A balancer that ended the client's TLS itself says so in the SSL TLV (client bit 1).
+  if (hop0?.used === true && ((pc!.header!.tlv.ssl?.client ?? 0) & 1) === 1) protocol = 'https'
   let host: string | undefined
   const direct = getHeader(headers, 'host') ?? getHeader(headers, ':authority')
   const directHost = typeof direct === 'string' ? direct.trim() : undefined
@@ -438,16 +459,21 @@ export function resolveClient(
     }
   }
 
-  return {
+  const info: ClientInfo = {
     ip,
     peer: W.malformedPeer ? undefined : chain[0],
     chain,
     trustedHops,
-    source: trustedHops === 0 ? 'socket' : name,
+    source: trustedHops === 0 ? (hop0?.used === true ? 'proxy-protocol' : 'socket') : name,
     protocol,
     host,
     anomalies,
   }
+  if (pc !== undefined) {
+    info.peer = pc.loadBalancer
+    info.proxyProtocol = pc
+  }
+  return info
 }
 
 function paramText(a: number, b: number, escaped: boolean): string {

@@ -8,6 +8,7 @@
  */
 import { type ClientInfo, type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
 import { checkSetup } from './policy-check.js'
+import { proxyConnectionOf } from '../proxy-protocol.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy }
 
@@ -35,7 +36,12 @@ export function resolveRequest(policy: TrustPolicy, req: NodeRequestLike, option
   const socket = req.socket
   return resolveClient(
     policy,
-    { remoteAddress: socket?.remoteAddress, headers: req.headers, encrypted: socket?.encrypted === true },
+    {
+      remoteAddress: socket?.remoteAddress,
+      headers: req.headers,
+      encrypted: socket?.encrypted === true,
+      proxyProtocol: proxyConnectionOf(socket),
+    },
     options,
   )
 }
