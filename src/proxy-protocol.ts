@@ -181,7 +181,8 @@ function fail(reason: ProxyHeaderErrorReason, position: number, problem: string)
 // Version 1
 
 function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
-  const limit = Math.min(b.length, V1_MAX_LENGTH)
+  // The CR must leave room for its LF within the 107 bytes.
+  const limit = Math.min(b.length, V1_MAX_LENGTH - 1)
   let cr = -1
   for (let i = 6; i < limit; i++) {
     const c = b[i]!
@@ -194,7 +195,7 @@ function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
     if (c < 0x20 || c > 0x7e) return fail('v1-syntax', i, 'a byte that is not printable ASCII in the v1 line')
   }
   if (cr < 0) {
-    if (b.length >= V1_MAX_LENGTH) return fail('v1-too-long', V1_MAX_LENGTH, `no CRLF within ${V1_MAX_LENGTH} bytes`)
+    if (b.length >= V1_MAX_LENGTH - 1) return fail('v1-too-long', V1_MAX_LENGTH - 1, `no CRLF within ${V1_MAX_LENGTH} bytes`)
     if (b.length >= max) return fail('too-large', max, `the v1 line is longer than the ${max} bytes allowed`)
     return INCOMPLETE
   }
