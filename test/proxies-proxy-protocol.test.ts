@@ -127,7 +127,8 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
 
   it('haproxy: TLS passed through to node:https; the handshake is the app’s own', async () => {
     const text = await new Promise<string>((resolve, reject) => {
-      const t = tls.connect({ host: '127.0.0.1', port: fronts['haproxy-tls']!, localAddress: CLIENT, ca: cert!.cert })
+      // localAddress is passed on to net.connect (not in tls's option types).
+      const t = tls.connect({ host: '127.0.0.1', port: fronts['haproxy-tls']!, ca: cert!.cert, ...({ localAddress: CLIENT } as object) })
       let out = ''
       t.on('secureConnect', () => t.write(GET()))
       t.on('data', (d) => (out += d.toString('latin1')))

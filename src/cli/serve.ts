@@ -21,9 +21,10 @@ import { ipHeaderOption } from './resolve.js'
 import { type Style, printable } from './style.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
 import { WebSocketConnection, handshakeProblem, rejectUpgrade } from './websocket.js'
+import { enableProxyProtocol, injectProxyProtocolSection, proxyProtocolAudit, proxyProtocolReport, requestInput } from './proxy-protocol.js'
 
 export const SERVE_HELP = `Usage: trust-proxy serve [--listen 127.0.0.1:6989] [--trust-proxy V] [--ip-header NAME]
-                         [--ping-interval SECONDS]
+                         [--ping-interval SECONDS] [--proxy-protocol]
 
 A diagnostic server to run in the app's place behind your proxy (nginx, Apache, Caddy,
 Traefik). Open the site's public address in a browser: the page shows the socket peer, the
@@ -42,6 +43,10 @@ Options:
   --ip-header NAME       the header that carries the client address: x-forwarded-for
                          (default), forwarded, or a single-address header such as x-real-ip
   --ping-interval SECS   how often the WebSocket check pings (default 5)
+  --proxy-protocol       read a PROXY protocol (v1 or v2) header at the start of each
+                         connection, as behind HAProxy send-proxy, nginx stream or an AWS
+                         NLB; connections from peers TRUST_PROXY does not trust are refused,
+                         and the page shows whether the header arrived and what it said
   -h, --help             show this help
 
 Exit status: 0 after a clean shutdown, 1 invalid TRUST_PROXY or cannot listen, 2 usage error.
@@ -102,6 +107,7 @@ function auditRecord(event: string, req: IncomingMessage, status: number, a: Ana
     anomalies: a?.resolved.anomalies ?? [],
     findings: a?.findings.map((f) => f.code) ?? [],
     probe: a?.probe?.verdict ?? null,
+    ...proxyProtocolAudit(req.socket),
   }
 }
 
@@ -147,6 +153,8 @@ export interface ServeOptions {
   policy: TrustPolicy
   header: string
   pingSeconds: number
+  /** Read a PROXY protocol header at the start of each connection. */
+  proxyProtocol?: boolean
 }
 
 /** Runs the server until SIGINT/SIGTERM; resolves with the exit code. */
@@ -160,8 +168,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
     attempts.set(id, what)
     if (attempts.size > MAX_TRACKED) attempts.delete(attempts.keys().next().value!)
   }
-  const analyseReq = (req: IncomingMessage): Analysis =>
-    analyse(policy, { remoteAddress: req.socket.remoteAddress, headers: req.headers, encrypted: (req.socket as { encrypted?: boolean }).encrypted === true }, header)
+  const analyseReq = (req: IncomingMessage): Analysis => analyse(policy, requestInput(req), header)
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     let a: Analysis | undefined
@@ -190,12 +197,13 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
         res.end()
       } else {
         const report = buildReport(policy, req, a, pingSeconds)
+        if (opts.proxyProtocol === true) Object.assign(report, { proxyProtocol: proxyProtocolReport(req.socket) })
         status = 200
         if (wantsJson(req, query)) {
           send(res, status, 'application/json; charset=utf-8', JSON.stringify(report) + '\n', { Vary: 'Accept' })
         } else {
           const nonce = randomBytes(16).toString('base64')
-          send(res, status, 'text/html; charset=utf-8', renderPage(report, nonce), {
+          send(res, status, 'text/html; charset=utf-8', injectProxyProtocolSection(renderPage(report, nonce), report), {
             Vary: 'Accept',
             'Content-Security-Policy':
               `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; ` +
@@ -289,6 +297,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
 
   const server = createServer(onRequest)
   server.on('upgrade', onUpgrade)
+  if (opts.proxyProtocol === true) enableProxyProtocol(server, policy, { out, err })
   let stopping = false
 
   return new Promise<number>((resolve) => {
@@ -317,6 +326,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
       err(`${style.bold('trust-proxy serve')}: listening on ${url}`)
       err(`  TRUST_PROXY=${shellValue(policy.toString())} (${policy.kind}): ${describePolicy(policy, displayName(header))}`)
       for (const w of policy.warnings) err(`  ${style.yellow('warning')} [${w.code}]: ${printable(w.message)}`)
+      if (opts.proxyProtocol === true) err('  PROXY protocol: on (v1 and v2; peers TRUST_PROXY does not trust are refused)')
       err("  Run it in the app's place behind your proxy and open the site's public address in a browser.")
       err('  One JSON line per request follows on stdout. Stop with Ctrl-C.')
     }
@@ -334,6 +344,7 @@ export async function runServe(args: string[], style: Style): Promise<number> {
         'trust-proxy': { type: 'string' },
         'ip-header': { type: 'string' },
         'ping-interval': { type: 'string' },
+        'proxy-protocol': { type: 'boolean' },
         help: HELP_OPTION,
       },
       allowPositionals: true,
@@ -360,5 +371,5 @@ export async function runServe(args: string[], style: Style): Promise<number> {
     err(`trust-proxy serve: ${e.message}`)
     return EXIT_INVALID
   }
-  return startServer({ listen, policy, header, pingSeconds }, style)
+  return startServer({ listen, policy, header, pingSeconds, proxyProtocol: values['proxy-protocol'] === true }, style)
 }
