@@ -20,7 +20,7 @@
  *   are printable ASCII (the authority: a host name); otherwise they are left out, so nothing a
  *   client wrote reaches a log verbatim. Every TLV is also kept as raw bytes in `tlvs`.
  */
-import { canonicalizeIp, formatIPv4, formatIPv6, parseIPv4 } from './ip.js'
+import { formatIPv4, formatIPv6, formatParsed, parseIPv4, parseIPv6 } from './ip.js'
 import { type TrustFunction, type TrustPolicy, KIND_HOPS, parseTrustProxy } from './policy.js'
 
 /** The 12 bytes every v2 header starts with. */
@@ -203,8 +203,8 @@ function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
   if (b[cr + 1] !== 0x0a) return fail('v1-syntax', cr + 1, 'CR not followed by LF')
   const length = cr + 2
   if (length > max) return fail('too-large', max, `the v1 line is longer than the ${max} bytes allowed`)
-  let line = ''
-  for (let i = 6; i < cr; i++) line += String.fromCharCode(b[i]!)
+  // At most 100 bytes, all checked printable above.
+  const line = String.fromCharCode.apply(null, b.subarray(6, cr) as unknown as number[])
   const parts = line.split(' ')
   const family = parts[0]
   if (family === 'UNKNOWN') {
@@ -236,12 +236,12 @@ function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
 /** Canonical text of a v1 address field: strict dotted IPv4, or IPv6 text with no zone. */
 function v1Address(s: string, v4: boolean): string | undefined {
   if (v4) {
-    const v = parseIPv4(s, 0, s.length)
-    return v < 0 ? undefined : formatIPv4(v)
+    // Strict dotted decimal (no leading zeros) is already the canonical text.
+    return parseIPv4(s, 0, s.length) < 0 ? undefined : s
   }
-  if (s.length < 2 || !/^[0-9A-Fa-f:.]+$/.test(s) || s.indexOf(':') < 0) return undefined
-  if (s === '::' || /^::ffff:0\.0\.0\.0$/i.test(s)) return s === '::' ? '::' : '0.0.0.0'
-  return canonicalizeIp(s)
+  // IPv6 text only (embedded IPv4 allowed): no zone, no brackets, no port.
+  if (s.indexOf('%') >= 0 || !parseIPv6(s, 0, s.length)) return undefined
+  return formatParsed(s)
 }
 
 function v1Port(s: string): number {
@@ -326,11 +326,20 @@ function decodeV2(b: Uint8Array, max: number): ProxyDecodeResult {
     const v = i + 3
     if (v + n > length) return fail('v2-tlv', i, `TLV 0x${type.toString(16)} of ${n} bytes runs past the end of the PROXY header`)
     tlvs.push({ type, value: b.slice(v, v + n) })
-    if (type === PP2_TYPE_ALPN) tlv.alpn = printable(b, v, v + n)
-    else if (type === PP2_TYPE_AUTHORITY) tlv.authority = hostName(b, v, v + n)
-    else if (type === PP2_TYPE_UNIQUE_ID) tlv.uniqueId = n > 0 && n <= 128 ? hex(b, v, v + n) : undefined
-    else if (type === PP2_TYPE_NETNS) tlv.netns = printable(b, v, v + n)
-    else if (type === PP2_TYPE_CRC32C) {
+    // Fields are set only when they hold a value: no `undefined` keys, and no `delete` (which
+    // would turn the object into a slow dictionary).
+    if (type === PP2_TYPE_ALPN) {
+      const t = printable(b, v, v + n)
+      if (t !== undefined) tlv.alpn = t
+    } else if (type === PP2_TYPE_AUTHORITY) {
+      const t = hostName(b, v, v + n)
+      if (t !== undefined) tlv.authority = t
+    } else if (type === PP2_TYPE_UNIQUE_ID) {
+      if (n > 0 && n <= 128) tlv.uniqueId = hex(b, v, v + n)
+    } else if (type === PP2_TYPE_NETNS) {
+      const t = printable(b, v, v + n)
+      if (t !== undefined) tlv.netns = t
+    } else if (type === PP2_TYPE_CRC32C) {
       if (n !== 4) return fail('v2-tlv', i, 'a CRC32C TLV is 4 bytes')
       crcAt = v
     } else if (type === PP2_TYPE_SSL) {
@@ -340,7 +349,8 @@ function decodeV2(b: Uint8Array, max: number): ProxyDecodeResult {
       tlv.ssl = ssl
     } else if (type === PP2_TYPE_AWS) {
       if (n < 1) return fail('v2-tlv', i, 'an AWS TLV has a subtype byte')
-      if (b[v] === PP2_SUBTYPE_AWS_VPCE_ID) tlv.awsVpcEndpointId = vpceId(b, v + 1, v + n)
+      const t = b[v] === PP2_SUBTYPE_AWS_VPCE_ID ? vpceId(b, v + 1, v + n) : undefined
+      if (t !== undefined) tlv.awsVpcEndpointId = t
     }
     i = v + n
   }
@@ -349,7 +359,6 @@ function decodeV2(b: Uint8Array, max: number): ProxyDecodeResult {
     if (crc32c(b, length, crcAt) !== want) return fail('v2-checksum', crcAt, 'the CRC32C does not match the header')
     tlv.checksumVerified = true
   }
-  for (const key of Object.keys(tlv) as (keyof ProxyTlvInfo)[]) if (tlv[key] === undefined) delete tlv[key]
   const h = header(2, cmd === 0 ? 'local' : 'proxy', family, cmd === 0 ? 'unspec' : transport, source, destination)
   h.tlv = tlv
   h.tlvs = tlvs
@@ -358,10 +367,18 @@ function decodeV2(b: Uint8Array, max: number): ProxyDecodeResult {
 
 /** Canonical text of the 16-byte IPv6 address at i; undefined for `::` and `::ffff:0.0.0.0`. */
 function ipv6At(b: Uint8Array, i: number): string | undefined {
-  const w = (k: number): number => (b[k]! << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!
-  const text = formatIPv6(w(i), w(i + 4), w(i + 8), w(i + 12))
+  const w0 = word(b, i)
+  const w1 = word(b, i + 4)
+  const w2 = word(b, i + 8)
+  const w3 = word(b, i + 12)
   // The core's canonical form: an IPv4-mapped address is that IPv4 host.
-  return canonicalizeIp(text)
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return w3 === 0 ? undefined : formatIPv4(w3)
+  if ((w0 | w1 | w2 | w3) === 0) return undefined
+  return formatIPv6(w0, w1, w2, w3)
+}
+
+function word(b: Uint8Array, k: number): number {
+  return (b[k]! << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!
 }
 
 function decodeSsl(b: Uint8Array, a: number, end: number): ProxySslInfo | undefined {
@@ -389,13 +406,11 @@ function decodeSsl(b: Uint8Array, a: number, end: number): ProxySslInfo | undefi
 /** The bytes as text when they are 1-255 printable ASCII characters; otherwise undefined. */
 function printable(b: Uint8Array, a: number, end: number): string | undefined {
   if (end <= a || end - a > 255) return undefined
-  let s = ''
   for (let i = a; i < end; i++) {
     const c = b[i]!
     if (c < 0x20 || c > 0x7e) return undefined
-    s += String.fromCharCode(c)
   }
-  return s
+  return String.fromCharCode.apply(null, b.subarray(a, end) as unknown as number[])
 }
 
 /** A DNS host name (letters, digits, `-`, `.`, `_`), as TLS SNI carries it. */
