@@ -308,5 +308,19 @@ describe('fuzz: arbitrary bytes from the balancer', () => {
     // And it still serves a good connection.
     await exchange(port, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1')], { end: true })
     expect(seen.at(-1)!.source).toBe('203.0.113.7')
+
+    // A peer that sends the start of a header and then nothing, without closing: the timer
+    // closes it (the client side never ends the connection here).
+    const timeouts = listener.stats.reasons.timeout ?? 0
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(header, fc.nat()).map(([h, n]) => h.subarray(0, n % h.length)), async (prefix) => {
+        const started = Date.now()
+        const r = await exchange(port, BALANCER, prefix.length === 0 ? [] : [prefix])
+        expect(r.refused).toBe(true)
+        expect(Date.now() - started).toBeLessThan(1500)
+      }),
+      { numRuns: 15 },
+    )
+    expect(listener.stats.reasons.timeout).toBe(timeouts + 15)
   }, 60_000)
 })
