@@ -497,7 +497,7 @@ export function proxyConnectionOf(socket: unknown): ProxyConnection | undefined 
 /** The connection's client as hop 0 of the walk: the PROXY source, or the TCP peer when the header says so. */
 export function proxyHopZero(pc: ProxyConnection, tcpPeer: unknown): { used: boolean; address: string | undefined } {
   const h = pc.header
-  if (h === undefined || h.command === 'local' || h.family === 'unspec') {
+  if (typeof h !== 'object' || h === null || h.command !== 'proxy' || h.family === 'unspec') {
     return { used: false, address: typeof tcpPeer === 'string' ? tcpPeer : undefined }
   }
   // A Unix-socket client of the balancer has no address: hop 0 is then an address-less peer.

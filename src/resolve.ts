@@ -425,7 +425,7 @@ export function resolveClient(
 
   let protocol: 'http' | 'https' = req?.encrypted === true ? 'https' : 'http'
   // A balancer that ended the client's TLS itself says so in the SSL TLV (client bit 1).
-  if (hop0?.used === true && ((pc!.header!.tlv.ssl?.client ?? 0) & 1) === 1) protocol = 'https'
+  if (hop0?.used === true && ((pc!.header?.tlv?.ssl?.client ?? 0) & 1) === 1) protocol = 'https'
   let host: string | undefined
   const direct = getHeader(headers, 'host') ?? getHeader(headers, ':authority')
   const directHost = typeof direct === 'string' ? direct.trim() : undefined

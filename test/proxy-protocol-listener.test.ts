@@ -65,6 +65,14 @@ describe('node:http', () => {
     expect(listener.stats).toMatchObject({ accepted: 2, rejected: 0 })
   })
 
+  it('a dual-stack server (::) sees the balancer as ::ffff:127.0.0.9 and still trusts it', async () => {
+    const server = http.createServer((req, res) => res.end(JSON.stringify(resolveRequest(LB, req))))
+    acceptProxyProtocol(server, { policy: LB })
+    const port = await listen(server, '::')
+    const info = jsonBody((await exchange(port, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1'), GET()])).text)
+    expect(info).toMatchObject({ ip: '203.0.113.7', peer: BALANCER })
+  })
+
   it('header and request in one packet, or the header a byte at a time: the same answer', async () => {
     const { port } = await httpServer(LB)
     const header = encodeV2({ source: '2001:db8::7', family: 'ipv6', tlvs: [{ type: 2, value: 'gateway.test' }] })
