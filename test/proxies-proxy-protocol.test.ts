@@ -55,8 +55,12 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
   let httpListener: ProxyProtocolListener
   const fronts: Record<string, number> = {}
 
-  async function startSender(name: string, sender: Sender, upstreamPort: number, extra: Record<string, string> = {}): Promise<void> {
+  async function startSender(name: string, sender: Sender, upstreamPort: number, extra: Record<string, string | boolean> = {}): Promise<void> {
     const dir = cleanup.addDir(await makeWorkDir(`trust-proxy-pp-${name}-`))
+    if (extra.terminate_tls === true) {
+      extra.pem = join(dir, 'combined.pem')
+      await writeFile(extra.pem, cert!.cert + cert!.key, { mode: 0o600 })
+    }
     const port = await freePort()
     const isHaproxy = sender === 'haproxy'
     const config = renderSender(sender, {
@@ -65,7 +69,7 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
       listen: `127.0.0.1:${port}`,
       upstream: `127.0.0.1:${upstreamPort}`,
       source: isHaproxy ? HAPROXY_SOURCE : NGINX_SOURCE,
-      ...(isHaproxy ? {} : { stream_module: NGINX_STREAM_MODULE }),
+      ...(isHaproxy ? { terminate_tls: false } : { stream_module: NGINX_STREAM_MODULE }),
       ...extra,
     })
     const file = join(dir, isHaproxy ? 'haproxy.cfg' : 'nginx.conf')
@@ -106,6 +110,8 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
       startSender('haproxy-v2', 'haproxy', httpPort, { send_proxy: 'send-proxy-v2' }),
       startSender('haproxy-tls', 'haproxy', httpsPort, { send_proxy: 'send-proxy-v2' }),
       startSender('nginx', 'nginx-stream', httpPort),
+      // HAProxy ends TLS itself and sends the v2 TLVs: SSL, authority (SNI), CRC32C.
+      startSender('haproxy-ssl', 'haproxy', httpPort, { terminate_tls: true, send_proxy: 'send-proxy-v2-ssl-cn proxy-v2-options authority,crc32c' }),
     ])
   }, 60_000)
   afterAll(() => cleanup.run(), 30_000)
@@ -136,6 +142,26 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
       t.on('close', () => resolve(out))
     })
     expect(jsonBody(text)).toMatchObject({ ip: CLIENT, peer: HAPROXY_SOURCE, protocol: 'https', source: 'proxy-protocol' })
+  })
+
+  it('haproxy ending TLS: the SSL, authority and CRC32C TLVs reach the app, and the protocol is https', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const t = tls.connect({
+        host: '127.0.0.1', port: fronts['haproxy-ssl']!, servername: 'gateway.test', ca: cert!.cert,
+        checkServerIdentity: () => undefined, // the test certificate names 127.0.0.1, not gateway.test
+        ...({ localAddress: CLIENT } as object),
+      })
+      let out = ''
+      t.on('secureConnect', () => t.write(GET()))
+      t.on('data', (d) => (out += d.toString('latin1')))
+      t.on('error', reject)
+      t.on('close', () => resolve(out))
+    })
+    const { info } = jsonBody(text)
+    expect(info).toMatchObject({ ip: CLIENT, peer: HAPROXY_SOURCE, protocol: 'https', source: 'proxy-protocol' })
+    const tlv = info.proxyProtocol.header.tlv
+    expect(tlv).toMatchObject({ authority: 'gateway.test', checksumVerified: true, ssl: { client: expect.any(Number), version: expect.stringMatching(/^TLSv1\.[23]$/) } })
+    expect(tlv.ssl.client & 1).toBe(1)
   })
 
   for (const name of ['haproxy-v2', 'nginx']) {
