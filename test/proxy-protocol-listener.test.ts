@@ -4,6 +4,7 @@
  * client or a broken balancer can send.
  */
 import { once } from 'node:events'
+import { createRequire } from 'node:module'
 import http from 'node:http'
 import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
@@ -18,6 +19,7 @@ import { resolveRequest } from '../src/adapters/node.js'
 import { acceptProxyProtocol, type ProxyProtocolOptions, type ProxyRejection, proxyConnectionOf } from '../src/adapters/proxy-protocol.js'
 import { auditFields, decodeProxyHeader, parseTrustProxy, type TrustPolicy } from '../src/index.js'
 import { selfSignedCertificate } from './support/adapters-net.js'
+import { ensureBuilt } from './support/cli-run.js'
 import { encodeV1, encodeV2, sslValue } from './support/proxy-header.js'
 import { BALANCER, exchange, GET, jsonBodies, jsonBody, tlsExchange } from './support/proxy-protocol-net.js'
 
@@ -265,6 +267,19 @@ describe('node:https, node:net, ws, Express and Fastify', () => {
     } finally {
       await f.close()
     }
+  })
+})
+
+describe('builds', () => {
+  it('the CommonJS listener and the ESM adapter share what is stored on the socket', async () => {
+    await ensureBuilt()
+    const require = createRequire(import.meta.url)
+    const cjs = require('../dist/proxy-protocol.cjs') as typeof import('../src/adapters/proxy-protocol.js')
+    const esmNode = (await import('../dist/node.js')) as typeof import('../src/adapters/node.js')
+    const server = http.createServer((req, res) => res.end(JSON.stringify(esmNode.resolveRequest(LB, req))))
+    cjs.acceptProxyProtocol(server, { policy: LB })
+    const port = await listen(server)
+    expect(jsonBody((await exchange(port, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1'), GET()])).text)).toMatchObject({ ip: '203.0.113.7', source: 'proxy-protocol' })
   })
 })
 
