@@ -20,7 +20,7 @@
  *   are printable ASCII (the authority: a host name); otherwise they are left out, so nothing a
  *   client wrote reaches a log verbatim. Every TLV is also kept as raw bytes in `tlvs`.
  */
-import { formatIPv4, formatIPv6, formatParsed, parseIPv4, parseIPv6 } from './ip.js'
+import { formatIPv4, formatIPv6, formatParsed, parseIPv6 } from './ip.js'
 import { type TrustFunction, type TrustPolicy, KIND_HOPS, parseTrustProxy } from './policy.js'
 
 /** The 12 bytes every v2 header starts with. */
@@ -203,29 +203,32 @@ function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
   if (b[cr + 1] !== 0x0a) return fail('v1-syntax', cr + 1, 'CR not followed by LF')
   const length = cr + 2
   if (length > max) return fail('too-large', max, `the v1 line is longer than the ${max} bytes allowed`)
-  // At most 100 bytes, all checked printable above.
-  const line = String.fromCharCode.apply(null, b.subarray(6, cr) as unknown as number[])
-  const parts = line.split(' ')
-  const family = parts[0]
-  if (family === 'UNKNOWN') {
+  // The fields are read from the bytes in place: no line string, no split.
+  const familyEnd = spaceOrEnd(b, 6, cr)
+  if (matches(b, 6, familyEnd, UNKNOWN)) {
     // "the receiver must ignore anything presented before the CRLF is found"
     return { kind: 'header', length, header: header(1, 'proxy', 'unspec', 'unspec', undefined, undefined) }
   }
-  if (family !== 'TCP4' && family !== 'TCP6') return fail('v1-syntax', 6, 'the family is not TCP4, TCP6 or UNKNOWN')
-  if (parts.length !== 5) return fail('v1-syntax', 6, 'not five space-separated fields after PROXY')
-  const v4 = family === 'TCP4'
-  let at = 6 + family.length + 1
-  const src = v1Address(parts[1]!, v4)
-  if (src === undefined || !isHostAddress(src)) return fail('v1-address', at, `the source is not a ${family} host address`)
-  at += parts[1]!.length + 1
-  const dst = v1Address(parts[2]!, v4)
-  if (dst === undefined) return fail('v1-address', at, `the destination is not a ${family} address`)
-  at += parts[2]!.length + 1
-  const sport = v1Port(parts[3]!)
-  if (sport < 0) return fail('v1-port', at, 'the source port is not 0-65535')
-  at += parts[3]!.length + 1
-  const dport = v1Port(parts[4]!)
-  if (dport < 0) return fail('v1-port', at, 'the destination port is not 0-65535')
+  const v4 = matches(b, 6, familyEnd, TCP4)
+  if (!v4 && !matches(b, 6, familyEnd, TCP6)) return fail('v1-syntax', 6, 'the family is not TCP4, TCP6 or UNKNOWN')
+  // Five fields, single spaces: family, source, destination, source port, destination port.
+  const a1 = familyEnd + 1
+  const e1 = spaceOrEnd(b, a1, cr)
+  const e2 = spaceOrEnd(b, e1 + 1, cr)
+  const e3 = spaceOrEnd(b, e2 + 1, cr)
+  const e4 = spaceOrEnd(b, e3 + 1, cr)
+  if (familyEnd >= cr || e3 >= cr || e4 !== cr || a1 === e1 || e1 + 1 === e2 || e2 + 1 === e3 || e3 + 1 === e4) {
+    return fail('v1-syntax', 6, 'not five fields separated by single spaces after PROXY')
+  }
+  const family = v4 ? 'TCP4' : 'TCP6'
+  const src = v1Address(b, a1, e1, v4)
+  if (src === undefined || !isHostAddress(src)) return fail('v1-address', a1, `the source is not a ${family} host address`)
+  const dst = v1Address(b, e1 + 1, e2, v4)
+  if (dst === undefined) return fail('v1-address', e1 + 1, `the destination is not a ${family} address`)
+  const sport = v1Port(b, e2 + 1, e3)
+  if (sport < 0) return fail('v1-port', e2 + 1, 'the source port is not 0-65535')
+  const dport = v1Port(b, e3 + 1, e4)
+  if (dport < 0) return fail('v1-port', e3 + 1, 'the destination port is not 0-65535')
   return {
     kind: 'header',
     length,
@@ -233,22 +236,62 @@ function decodeV1(b: Uint8Array, max: number): ProxyDecodeResult {
   }
 }
 
+const UNKNOWN = [0x55, 0x4e, 0x4b, 0x4e, 0x4f, 0x57, 0x4e]
+const TCP4 = [0x54, 0x43, 0x50, 0x34]
+const TCP6 = [0x54, 0x43, 0x50, 0x36]
+
+/** The offset of the next space from i, or `end`. */
+function spaceOrEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end && b[i] !== 0x20) i++
+  return i
+}
+
+function matches(b: Uint8Array, a: number, end: number, word: number[]): boolean {
+  if (end - a !== word.length) return false
+  for (let i = 0; i < word.length; i++) if (b[a + i] !== word[i]) return false
+  return true
+}
+
 /** Canonical text of a v1 address field: strict dotted IPv4, or IPv6 text with no zone. */
-function v1Address(s: string, v4: boolean): string | undefined {
+function v1Address(b: Uint8Array, a: number, end: number, v4: boolean): string | undefined {
   if (v4) {
-    // Strict dotted decimal (no leading zeros) is already the canonical text.
-    return parseIPv4(s, 0, s.length) < 0 ? undefined : s
+    // Strict dotted decimal: four octets 0-255, no leading zeros; then that text is canonical.
+    let v = 0
+    let octets = 0
+    let i = a
+    while (octets < 4) {
+      const start = i
+      let o = 0
+      while (i < end && b[i]! >= 48 && b[i]! <= 57 && i - start < 3) o = o * 10 + (b[i++]! - 48)
+      if (i === start || o > 255 || (i - start > 1 && b[start] === 48)) return undefined
+      v = (v << 8) | o
+      octets++
+      if (octets < 4) {
+        if (i >= end || b[i] !== 0x2e) return undefined
+        i++
+      }
+    }
+    return i === end ? formatIPv4(v) : undefined
   }
-  // IPv6 text only (embedded IPv4 allowed): no zone, no brackets, no port.
-  if (s.indexOf('%') >= 0 || !parseIPv6(s, 0, s.length)) return undefined
+  if (end - a > 45) return undefined
+  let s = ''
+  for (let i = a; i < end; i++) {
+    const c = b[i]!
+    // IPv6 text only (embedded IPv4 allowed): no zone, no brackets, no port.
+    if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46)) return undefined
+    s += String.fromCharCode(c)
+  }
+  if (!parseIPv6(s, 0, s.length)) return undefined
   return formatParsed(s)
 }
 
-function v1Port(s: string): number {
-  if (s.length === 0 || s.length > 5 || (s.length > 1 && s.charCodeAt(0) === 48)) return -1
+/** A decimal port 0-65535 without leading zeros, or -1. */
+function v1Port(b: Uint8Array, a: number, end: number): number {
+  const n = end - a
+  if (n === 0 || n > 5 || (n > 1 && b[a] === 48)) return -1
   let v = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
+  for (let i = a; i < end; i++) {
+    const c = b[i]!
     if (c < 48 || c > 57) return -1
     v = v * 10 + (c - 48)
   }
@@ -413,16 +456,31 @@ function printable(b: Uint8Array, a: number, end: number): string | undefined {
   return String.fromCharCode.apply(null, b.subarray(a, end) as unknown as number[])
 }
 
-/** A DNS host name (letters, digits, `-`, `.`, `_`), as TLS SNI carries it. */
+/** A DNS host name (letters, digits, `-`, `.`, `_`; not starting or ending with `.` or `-`), as TLS SNI carries it. */
 function hostName(b: Uint8Array, a: number, end: number): string | undefined {
-  const s = printable(b, a, end)
-  return s !== undefined && /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(s) ? s : undefined
+  if (end <= a || end - a > 255) return undefined
+  for (let i = a; i < end; i++) {
+    const c = b[i]!
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95
+    if (!alnum && (i === a || i === end - 1 || (c !== 45 && c !== 46))) return undefined
+  }
+  return String.fromCharCode.apply(null, b.subarray(a, end) as unknown as number[])
 }
 
+/** `vpce-` and 1-64 lower-case letters and digits, as AWS writes endpoint ids. */
 function vpceId(b: Uint8Array, a: number, end: number): string | undefined {
-  const s = printable(b, a, end)
-  return s !== undefined && /^vpce-[0-9a-z]{1,64}$/.test(s) ? s : undefined
+  const n = end - a
+  if (n < 6 || n > 69) return undefined
+  for (let i = 0; i < 5; i++) if (b[a + i] !== VPCE_PREFIX[i]) return undefined
+  for (let i = a + 5; i < end; i++) {
+    const c = b[i]!
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 122))) return undefined
+  }
+  return String.fromCharCode.apply(null, b.subarray(a, end) as unknown as number[])
 }
+
+/** `vpce-` */
+const VPCE_PREFIX = [0x76, 0x70, 0x63, 0x65, 0x2d]
 
 function hex(b: Uint8Array, a: number, end: number): string {
   let s = ''
