@@ -368,7 +368,10 @@ function decodeV2(b: Uint8Array, max: number): ProxyDecodeResult {
     const n = (b[i + 1]! << 8) | b[i + 2]!
     const v = i + 3
     if (v + n > length) return fail('v2-tlv', i, `TLV 0x${type.toString(16)} of ${n} bytes runs past the end of the PROXY header`)
-    tlvs.push({ type, value: b.slice(v, v + n) })
+    // A copy: Buffer#slice is a view, and a view would keep the connection's first chunk alive.
+    const value = new Uint8Array(n)
+    for (let k = 0; k < n; k++) value[k] = b[v + k]!
+    tlvs.push({ type, value })
     // Fields are set only when they hold a value: no `undefined` keys, and no `delete` (which
     // would turn the object into a slow dictionary).
     if (type === PP2_TYPE_ALPN) {

@@ -172,6 +172,9 @@ describe('v2', () => {
       checksumVerified: true,
     })
     expect(h.tlvs.map((t) => t.type)).toEqual([0x01, 0x02, 0x05, 0x20, 0x30, 0xea, 0x04, 0x03])
+    // Raw values are copies, not views of the connection's bytes.
+    expect(Buffer.from(h.tlvs[0]!.value).toString()).toBe('h2')
+    expect(h.tlvs[0]!.value.buffer.byteLength).toBe(2)
   })
 
   it('leaves out text TLVs that are not clean text: nothing a client wrote reaches a log as is', () => {
