@@ -221,6 +221,39 @@ describe('node:https, node:net, ws, Express and Fastify', () => {
     }
   })
 
+  it('a Unix socket server: the peer has no address, trusted only when the policy names unix', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'trust-proxy-pp-unix-'))
+    try {
+      for (const [value, served] of [['unix', true], ['127.0.0.9/32', false]] as const) {
+        const policy = parseTrustProxy(value)
+        const server = http.createServer((req, res) => res.end(JSON.stringify(resolveRequest(policy, req))))
+        acceptProxyProtocol(server, { policy })
+        const path = join(dir, `${value.replace(/\W/g, '')}.sock`)
+        open.push(server)
+        server.listen(path)
+        await once(server, 'listening')
+        const text = await new Promise<string>((resolve) => {
+          const c = net.connect(path)
+          let out = ''
+          c.on('connect', () => c.write(encodeV1('203.0.113.7', '10.0.0.1') + GET()))
+          c.on('data', (d) => (out += d))
+          c.on('close', () => resolve(out))
+        })
+        if (served) {
+          const info = jsonBody(text)
+          expect(info).toMatchObject({ ip: '203.0.113.7', source: 'proxy-protocol' })
+          expect(info.peer).toBeUndefined() // the balancer on a Unix socket has no address
+        }
+        else expect(text).toBe('')
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('net: a plain TCP server sees the header on the socket and the bytes after it', async () => {
     const server = net.createServer((socket) => {
       socket.once('data', (d) => socket.end(JSON.stringify({ pc: proxyConnectionOf(socket)?.header?.source, first: d.toString() })))

@@ -182,9 +182,13 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
       }
     }
 
-    // A peer with an address that does not parse is not trusted (fail closed); no address at
-    // all is a Unix socket, trusted when the policy names `unix`.
-    const trusted = socket.remoteAddress === undefined ? gate.trust(undefined, 0) : peer !== undefined && gate.trust(peer, 0)
+    // A peer with an address that does not parse is not trusted (fail closed). No address at all
+    // is a Unix socket on a server listening on a path, trusted when the policy names `unix`; on
+    // a TCP server it is a connection already closed, never taken for a Unix socket.
+    const trusted =
+      socket.remoteAddress === undefined
+        ? typeof server.address() === 'string' && gate.trust(undefined, 0)
+        : peer !== undefined && gate.trust(peer, 0)
 
     let buffered: Buffer | undefined
     const onReadable = (): void => {
