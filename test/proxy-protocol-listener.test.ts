@@ -349,7 +349,7 @@ describe('fuzz: arbitrary bytes from the balancer', () => {
         for (let i = 0; i < bytes.length; i += step) chunks.push(bytes.subarray(i, i + step))
         const started = Date.now()
         await exchange(port, BALANCER, chunks, { end: true })
-        expect(Date.now() - started).toBeLessThan(2000)
+        expect(Date.now() - started).toBeLessThan(5000) // bounded: the 150 ms timer, with room for a loaded machine
         const expected = decodeProxyHeader(bytes, { maxLength: 512 })
         if (seen.length > before) {
           // Handed on: only with a complete, well-formed header, and with its source.
@@ -374,7 +374,7 @@ describe('fuzz: arbitrary bytes from the balancer', () => {
         const started = Date.now()
         const r = await exchange(port, BALANCER, prefix.length === 0 ? [] : [prefix])
         expect(r.refused).toBe(true)
-        expect(Date.now() - started).toBeLessThan(1500)
+        expect(Date.now() - started).toBeLessThan(5000)
       }),
       { numRuns: 15 },
     )
