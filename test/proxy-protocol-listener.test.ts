@@ -9,6 +9,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net, { type AddressInfo } from 'node:net'
 import express from 'express'
+import expressWs from 'express-ws'
 import fastify from 'fastify'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -279,6 +280,23 @@ describe('node:https, node:net, ws, Express and Fastify', () => {
     ws.close()
     expect(JSON.parse(String(msg))).toMatchObject({ ip: '203.0.113.7', peer: BALANCER, source: 'proxy-protocol' })
     wss.close()
+  })
+
+  it('express-ws: a terminal stream (app.ws) is attributed to the PROXY source, like the login', async () => {
+    const app = express()
+    const server = http.createServer(app)
+    const { app: wsApp } = expressWs(app, server)
+    app.use(clientIp(LB))
+    wsApp.ws('/terminal', (ws, req) => ws.send(JSON.stringify({ ip: (req as { clientIp?: string }).clientIp, peer: (req as { clientInfo?: { peer?: string } }).clientInfo?.peer })))
+    acceptProxyProtocol(server, { policy: LB })
+    const port = await listen(server)
+    const raw = net.connect({ port, host: '127.0.0.1', localAddress: BALANCER })
+    await once(raw, 'connect')
+    raw.write(encodeV2({ source: '203.0.113.7' }))
+    const ws = new WebSocket(`ws://gateway.test:${port}/terminal`, { createConnection: () => raw })
+    const [msg] = await once(ws, 'message')
+    ws.close()
+    expect(JSON.parse(String(msg))).toEqual({ ip: '203.0.113.7', peer: BALANCER })
   })
 
   it('Express (clientIp middleware) and Fastify (plugin) pick it up from the socket', async () => {
