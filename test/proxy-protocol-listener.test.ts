@@ -18,7 +18,7 @@ import { fastifyClientIp } from '../src/adapters/fastify.js'
 import { clientIp } from '../src/adapters/express.js'
 import { resolveRequest } from '../src/adapters/node.js'
 import { acceptProxyProtocol, type ProxyProtocolOptions, type ProxyRejection, proxyConnectionOf } from '../src/adapters/proxy-protocol.js'
-import { auditFields, decodeProxyHeader, parseTrustProxy, type TrustPolicy } from '../src/index.js'
+import { auditFields, decodeProxyHeader, parseTrustProxy, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { selfSignedCertificate } from './support/adapters-net.js'
 import { ensureBuilt } from './support/cli-run.js'
 import { encodeV1, encodeV2, sslValue } from './support/proxy-header.js'
@@ -66,6 +66,27 @@ describe('node:http', () => {
       expect(info.proxyProtocol.header.source).toEqual({ address: '203.0.113.7', port: 50000 })
     }
     expect(listener.stats).toMatchObject({ accepted: 2, rejected: 0 })
+  })
+
+  it("the socket's remoteAddress becomes the PROXY source (as HAProxy's accept-proxy does); LOCAL keeps the balancer", async () => {
+    const policy = parseTrustProxy('127.0.0.9/32, 198.51.100.0/24')
+    const server = http.createServer((req, res) => {
+      const s = req.socket
+      res.end(JSON.stringify({ remoteAddress: s.remoteAddress, remotePort: s.remotePort, remoteFamily: s.remoteFamily, hot: resolveClientIp(policy, s.remoteAddress, req.headers['x-forwarded-for']), full: resolveRequest(policy, req).ip, lb: proxyConnectionOf(s)?.loadBalancer }))
+    })
+    acceptProxyProtocol(server, { policy })
+    const port = await listen(server)
+    const forged = GET('/', 'X-Forwarded-For: 6.6.6.6\r\n')
+    expect(jsonBody((await exchange(port, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1', 40000, 443), forged])).text)).toEqual({
+      remoteAddress: '203.0.113.7', remotePort: 40000, remoteFamily: 'IPv4', hot: '203.0.113.7', full: '203.0.113.7', lb: BALANCER,
+    })
+    // Through a trusted edge, the hot path and resolveClient agree too.
+    const edge = jsonBody((await exchange(port, BALANCER, [encodeV2({ source: '198.51.100.2' }), GET('/', 'X-Forwarded-For: 203.0.113.50\r\n')])).text)
+    expect(edge).toMatchObject({ remoteAddress: '198.51.100.2', hot: '203.0.113.50', full: '203.0.113.50' })
+    const v6 = jsonBody((await exchange(port, BALANCER, [encodeV2({ source: '2001:db8::7', family: 'ipv6', sourcePort: 1 }), GET()])).text)
+    expect(v6).toMatchObject({ remoteAddress: '2001:db8::7', remotePort: 1, remoteFamily: 'IPv6' })
+    const local = jsonBody((await exchange(port, BALANCER, [encodeV2({ command: 'local', family: 'unspec', transport: 'unspec' }), GET()])).text)
+    expect(local).toMatchObject({ remoteAddress: BALANCER, full: BALANCER, lb: BALANCER })
   })
 
   it('a dual-stack server (::) sees the balancer as ::ffff:127.0.0.9 and still trusts it', async () => {
@@ -212,13 +233,17 @@ describe('node:https, node:net, ws, Express and Fastify', () => {
   const cert = selfSignedCertificate()
 
   it.runIf(cert !== undefined)('https: the header comes before the TLS handshake, in the same packet', async () => {
-    const server = https.createServer({ key: cert!.key, cert: cert!.cert }, (req, res) => res.end(JSON.stringify(resolveRequest(LB, req))))
+    const server = https.createServer({ key: cert!.key, cert: cert!.cert }, (req, res) =>
+      res.end(JSON.stringify({ ...resolveRequest(LB, req), socketAddress: req.socket.remoteAddress })),
+    )
     acceptProxyProtocol(server, { policy: LB })
     const port = await listen(server)
     for (const header of [encodeV1('203.0.113.7', '10.0.0.1'), encodeV2({ source: '2001:db8::7', family: 'ipv6' })]) {
       const info = jsonBody(await tlsExchange(port, BALANCER, header, GET(), cert!.cert, 'localhost'))
       expect(info).toMatchObject({ peer: BALANCER, source: 'proxy-protocol', protocol: 'https' })
       expect(info.ip).toBe(header instanceof Uint8Array ? '2001:db8::7' : '203.0.113.7')
+      // The TLSSocket reports the PROXY source as its peer too.
+      expect(info.socketAddress).toBe(info.ip)
     }
   })
 
@@ -301,21 +326,23 @@ describe('node:https, node:net, ws, Express and Fastify', () => {
 
   it('Express (clientIp middleware) and Fastify (plugin) pick it up from the socket', async () => {
     const app = express()
+    app.set('trust proxy', LB.trust)
     app.use(clientIp(LB))
-    app.get('/', (req, res) => res.json({ ip: req.clientIp, peer: req.clientInfo!.peer }))
+    app.get('/', (req, res) => res.json({ ip: req.clientIp, peer: req.clientInfo!.peer, expressIp: req.ip }))
     const es = http.createServer(app)
     acceptProxyProtocol(es, { policy: LB })
     const ep = await listen(es)
-    expect(jsonBody((await exchange(ep, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1'), GET()])).text)).toEqual({ ip: '203.0.113.7', peer: BALANCER })
+    // Express's own req.ip agrees: it reads the socket, whose source is the PROXY source.
+    expect(jsonBody((await exchange(ep, BALANCER, [encodeV1('203.0.113.7', '10.0.0.1'), GET('/', 'X-Forwarded-For: 6.6.6.6\r\n')])).text)).toEqual({ ip: '203.0.113.7', peer: BALANCER, expressIp: '203.0.113.7' })
 
-    const f = fastify()
+    const f = fastify({ trustProxy: LB.trust })
     await f.register(fastifyClientIp, { policy: LB })
-    f.get('/', (request) => ({ ip: request.clientIp, peer: request.clientInfo.peer }))
+    f.get('/', (request) => ({ ip: request.clientIp, peer: request.clientInfo.peer, fastifyIp: request.ip }))
     acceptProxyProtocol(f.server, { policy: LB })
     await f.listen({ port: 0, host: '127.0.0.1' })
     const fp = (f.server.address() as AddressInfo).port
     try {
-      expect(jsonBody((await exchange(fp, BALANCER, [encodeV2({ source: '203.0.113.8' }), GET()])).text)).toEqual({ ip: '203.0.113.8', peer: BALANCER })
+      expect(jsonBody((await exchange(fp, BALANCER, [encodeV2({ source: '203.0.113.8' }), GET()])).text)).toEqual({ ip: '203.0.113.8', peer: BALANCER, fastifyIp: '203.0.113.8' })
     } finally {
       await f.close()
     }

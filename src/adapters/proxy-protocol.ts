@@ -27,6 +27,7 @@ import {
   type ProxyHeader,
   type ProxyHeaderErrorReason,
   PROXY_CONNECTION,
+  proxyConnectionOf,
   V1_MAX_LENGTH,
   V2_MAX_LENGTH,
   decodeProxyHeader,
@@ -161,6 +162,13 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
     for (const fn of inner) fn.call(server, socket)
   }
 
+  // A TLS server wraps the TCP socket in a TLSSocket, which reads its own peer address: give it
+  // the PROXY source too, before the server's own secureConnection handling (http's) sees it.
+  server.prependListener('secureConnection' as 'connection', (tlsSocket: Socket) => {
+    const pc = proxyConnectionOf(tlsSocket)
+    if (pc !== undefined) adoptSource(tlsSocket, pc)
+  })
+
   server.on('connection', function proxyProtocolConnection(socket: Socket) {
     const peer = canonicalizeIp(socket.remoteAddress ?? '') ?? undefined
     let done = false
@@ -224,6 +232,7 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
       cleanup()
       const pc: ProxyConnection = { loadBalancer: peer, header, balancerIsHop: loadBalancer === undefined }
       ;(socket as unknown as Record<symbol, unknown>)[PROXY_CONNECTION] = pc
+      adoptSource(socket, pc)
       if (header === undefined) stats.withoutHeader++
       else {
         stats.accepted++
@@ -247,4 +256,23 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
   })
 
   return { stats, warnings: Object.freeze(warnings) }
+}
+
+/**
+ * Like HAProxy's `accept-proxy`, the connection's source becomes the PROXY source: the socket's
+ * `remoteAddress`, `remotePort` and `remoteFamily` say what the header said, so that code reading
+ * the socket (Express's `req.ip`, rate limiters, `resolveClientIp`) sees the client, not the
+ * balancer. The balancer stays in `proxyConnectionOf(socket).loadBalancer`. LOCAL, UNSPEC and
+ * connections without a header keep the TCP peer.
+ */
+function adoptSource(socket: Socket, pc: ProxyConnection): void {
+  const h = pc.header
+  if (h === undefined || h.command !== 'proxy' || h.family === 'unspec') return
+  const src = h.source
+  const define = (name: string, value: unknown): void => {
+    Object.defineProperty(socket, name, { value, configurable: true, enumerable: false, writable: false })
+  }
+  define('remoteAddress', src?.address)
+  define('remotePort', src?.port)
+  define('remoteFamily', src === undefined ? undefined : h.family === 'ipv4' || !src.address.includes(':') ? 'IPv4' : 'IPv6')
 }
