@@ -532,6 +532,8 @@ function header(
 export interface ProxyConnection {
   /** The TCP peer: the load balancer that sent the header, canonical. */
   loadBalancer: string | undefined
+  /** The TCP peer's port (the socket's own `remotePort` becomes the PROXY source's). */
+  loadBalancerPort?: number | undefined
   /** The header, or undefined when a trusted peer connected without one (`requireHeader: false`). */
   header: ProxyHeader | undefined
   /**

@@ -31,6 +31,10 @@ describe('serve --proxy-protocol', () => {
     expect(r.proxyProtocol).toMatchObject({ received: true, loadBalancer: BALANCER, version: 1, command: 'proxy', source: { address: '203.0.113.7', port: 40000 }, destination: { address: '10.0.0.1', port: 443 } })
     expect(r.client).toBe('203.0.113.7')
     expect(r.resolved).toMatchObject({ client: '203.0.113.7', peer: BALANCER })
+    // The peer's port is the balancer's own, not the PROXY source's 40000.
+    expect(r.request.peer.address).toBe(BALANCER)
+    expect(r.request.peer.port).not.toBe(40000)
+    expect(r.request.peer.port).toBeGreaterThan(0)
     const line = await s.waitForAudit((l) => l.path === '/x' && (l.proxyProtocol as { source?: string } | undefined)?.source === '203.0.113.7')
     expect(line).toMatchObject({ client: '203.0.113.7', proxyProtocol: { received: true, loadBalancer: BALANCER, version: 1 } })
   })

@@ -230,7 +230,7 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
     const accept = (header: ProxyHeader | undefined, rest: Buffer): void => {
       done = true
       cleanup()
-      const pc: ProxyConnection = { loadBalancer: peer, header, balancerIsHop: loadBalancer === undefined }
+      const pc: ProxyConnection = { loadBalancer: peer, loadBalancerPort: socket.remotePort, header, balancerIsHop: loadBalancer === undefined }
       ;(socket as unknown as Record<symbol, unknown>)[PROXY_CONNECTION] = pc
       adoptSource(socket, pc)
       if (header === undefined) stats.withoutHeader++

@@ -133,3 +133,13 @@ export function proxyProtocolAudit(socket: unknown): Record<string, unknown> {
   if (r === null) return {}
   return { proxyProtocol: { received: r.received, loadBalancer: r.loadBalancer, version: r.version, command: r.command, source: r.source?.address ?? null } }
 }
+
+/**
+ * Adds `proxyProtocol` to serve's report, and gives `request.peer` the balancer's own port (the
+ * socket's `remotePort` is the PROXY source's once the header is read).
+ */
+export function withProxyProtocol(report: { request: { peer: { port: number | null } } }, socket: unknown): void {
+  Object.assign(report, { proxyProtocol: proxyProtocolReport(socket) })
+  const pc = proxyConnectionOf(socket)
+  if (pc !== undefined) report.request.peer.port = pc.loadBalancerPort ?? null
+}

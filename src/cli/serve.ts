@@ -21,7 +21,7 @@ import { ipHeaderOption } from './resolve.js'
 import { type Style, printable } from './style.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
 import { WebSocketConnection, handshakeProblem, rejectUpgrade } from './websocket.js'
-import { enableProxyProtocol, injectProxyProtocolSection, proxyProtocolAudit, proxyProtocolReport, requestInput } from './proxy-protocol.js'
+import { enableProxyProtocol, injectProxyProtocolSection, proxyProtocolAudit, requestInput, withProxyProtocol } from './proxy-protocol.js'
 
 export const SERVE_HELP = `Usage: trust-proxy serve [--listen 127.0.0.1:6989] [--trust-proxy V] [--ip-header NAME]
                          [--ping-interval SECONDS] [--proxy-protocol]
@@ -197,7 +197,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
         res.end()
       } else {
         const report = buildReport(policy, req, a, pingSeconds)
-        if (opts.proxyProtocol === true) Object.assign(report, { proxyProtocol: proxyProtocolReport(req.socket) })
+        if (opts.proxyProtocol === true) withProxyProtocol(report, req.socket)
         status = 200
         if (wantsJson(req, query)) {
           send(res, status, 'application/json; charset=utf-8', JSON.stringify(report) + '\n', { Vary: 'Accept' })
