@@ -33,6 +33,7 @@ export const LIBRARY_ENTRIES = {
   web: 'src/adapters/web.ts',
   opentelemetry: 'src/adapters/opentelemetry.ts',
   'proxy-addr': 'src/compat/proxy-addr.ts',
+  'proxy-protocol': 'src/adapters/proxy-protocol.ts',
 }
 
 export default defineConfig([

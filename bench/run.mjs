@@ -268,6 +268,8 @@ if (process.env.BENCH_NO_WRITE !== '1' && ONLY === undefined && LIB === undefine
 log(`Run time ${seconds.toFixed(0)} s (in the scenario workers: set-up ${(phases.setup / 1000).toFixed(0)} s, timing ${(phases.timing / 1000).toFixed(0)} s, bytes/op ${(phases.bytes / 1000).toFixed(0)} s).`)
 // serve's cost per request (bench/serve.mjs writes bench/SERVE.md).
 if (ONLY === undefined || ONLY.has('serve')) await (await import('./serve.mjs')).main(log)
+// PROXY protocol (issue 15): the header parse and connections per second, in bench/PROXY-PROTOCOL.md.
+if (ONLY === undefined || ONLY.has('proxy-protocol')) await (await import('./proxy-protocol.mjs')).run({ log, write: process.env.BENCH_NO_WRITE !== '1' && LIB === undefined })
 if (process.env.BENCH_STRICT === '1' && targets.some((t) => !t.pass)) process.exit(1)
 
 function report() {

@@ -41,6 +41,7 @@ const source = readFileSync(new URL('../src/adapters/fastify-request.d.ts', impo
 const block = source.slice(source.indexOf('// augmentation:\n') + '// augmentation:\n'.length)
 for (const f of ['fastify.d.ts', 'fastify.d.cts']) {
   const text = readFileSync(dist(f), 'utf8')
-  if (!/\bClientInfo\b/.test(text.split('\n')[0] ?? '')) throw new Error(`dist/${f} does not import ClientInfo on its first line: update dts-fixups.mjs`)
+  const imports = text.split('\n').filter((l) => l.startsWith('import ')).join('\n')
+  if (!/\bClientInfo\b/.test(imports)) throw new Error(`dist/${f} does not import ClientInfo: update dts-fixups.mjs`)
   writeFileSync(dist(f), `${text.trimEnd()}\n\n${block}`)
 }

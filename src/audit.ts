@@ -12,10 +12,13 @@ import type { AnomalyCode, ClientInfo } from './resolve.js'
 export interface AuditFields {
   /** The client address the walk settled on, canonical; null when there is none. */
   client_ip: string | null
-  /** The socket peer (the host that connected to this server), canonical; null for a Unix socket. */
+  /**
+   * The socket peer (the host that connected to this server: behind the PROXY protocol, the load
+   * balancer), canonical; null for a Unix socket.
+   */
   peer_ip: string | null
   /**
-   * Every hop the walk looked at, socket peer first and the client last: entry `i` is hop `i`,
+   * Every hop the walk looked at, socket peer (or PROXY source) first and the client last: entry `i` is hop `i`,
    * so `forwarded_chain[trusted_hops] === client_ip`. A hop with no address (a Unix socket peer)
    * is null; the chain is empty when the socket address itself is unreadable (`malformed-peer`).
    */
@@ -28,6 +31,16 @@ export interface AuditFields {
   host: string | null
   /** Anomaly codes (`forwarded-by-untrusted-peer`, `malformed-entry`, ...), in the order found. */
   anomalies: AnomalyCode[]
+  /**
+   * Where `client_ip` came from: `socket` (the client connected directly), `proxy-protocol` (the
+   * load balancer's PROXY header), or the name of the forwarding header it was read from.
+   */
+  client_ip_source: string
+  /**
+   * The PROXY protocol source (the client the load balancer accepted), canonical; null when the
+   * connection carried no PROXY header with an address. `peer_ip` is then the load balancer.
+   */
+  proxy_source_ip: string | null
 }
 
 /**
@@ -47,5 +60,7 @@ export function auditFields(info: ClientInfo): AuditFields {
     protocol: info.protocol,
     host: info.host ?? null,
     anomalies: info.anomalies.slice(),
+    client_ip_source: info.source,
+    proxy_source_ip: info.proxyProtocol?.header?.source?.address ?? null,
   }
 }

@@ -55,3 +55,16 @@ export {
   type PresetRefreshResult,
 } from './presets/refresh.js'
 export { livePolicy, type LivePolicy } from './presets/live.js'
+export {
+  decodeProxyHeader,
+  ProxyHeaderError,
+  type DecodeOptions,
+  type ProxyConnection,
+  type ProxyDecodeResult,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  type ProxyHeaderErrorReason,
+  type ProxySslInfo,
+  type ProxyTlv,
+  type ProxyTlvInfo,
+} from './proxy-protocol.js'

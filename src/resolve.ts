@@ -40,6 +40,7 @@ import {
   parseTrustProxy,
 } from './policy.js'
 import { type EdgeRanges, edgeRangesFor } from './edge.js'
+import { type ProxyConnection, isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -85,8 +86,11 @@ export type AnomalyCode =
   /** The request came from the edge, but without the edge's header: the client is the edge hop. */
   | 'missing-edge-header'
 
-/** Where the client address came from: the socket, or the name of the header it was read from. */
-export type ClientSource = 'socket' | (string & {})
+/**
+ * Where the client address came from: the socket, the PROXY protocol header of the connection
+ * (`proxy-protocol`), or the name of the header it was read from.
+ */
+export type ClientSource = 'socket' | 'proxy-protocol' | (string & {})
 
 /** The detailed result of {@link resolveClient}, for audit records. */
 export interface ClientInfo {
@@ -103,6 +107,11 @@ export interface ClientInfo {
   /** `host[:port]` as the client asked for it; undefined when absent or invalid. */
   host: string | undefined
   anomalies: AnomalyCode[]
+  /**
+   * Set when the connection came through the PROXY protocol listener: `peer` is then the load
+   * balancer (the TCP peer) and `chain[0]` the PROXY source, the client the balancer accepted.
+   */
+  proxyProtocol?: ProxyConnection
 }
 
 /** The parts of a request {@link resolveClient} reads. */
@@ -113,6 +122,11 @@ export interface RequestLike {
   headers?: unknown
   /** True when the connection to this server is TLS. */
   encrypted?: boolean | undefined
+  /**
+   * What the PROXY protocol listener read at the start of the connection: hop 0 of the walk is
+   * then its source, not `remoteAddress` (which is the load balancer).
+   */
+  proxyProtocol?: ProxyConnection | undefined
 }
 
 export interface ResolveOptions {
@@ -432,8 +446,13 @@ export function resolveClient(
   W.chain = chain
   W.edge = edge ?? null
   let ip: string | undefined
+  // Behind the PROXY protocol, hop 0 is the client the balancer accepted (see proxy-protocol.ts).
+  const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
+  const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
+  let [wp, wf] = [p, p === undefined ? (policy as TrustFunction) : undefined]
+  if (hop0?.used === true && pc!.balancerIsHop) [wp, wf] = policyAfterBalancer(wp, wf)
   try {
-    ip = walk(p, p === undefined ? (policy as TrustFunction) : undefined, req?.remoteAddress, headerValue, mode)
+    ip = walk(wp, wf, hop0 === undefined ? req?.remoteAddress : hop0.address, headerValue, mode)
   } finally {
     W.chain = null
     W.edge = null
@@ -463,7 +482,7 @@ export function resolveClient(
   const peerTrusted = W.peerTrusted && !W.malformedPeer
   const cameThroughProxy = peerTrusted && W.hasEntries
   let trustedHops = W.hop
-  let source: ClientSource = trustedHops === 0 ? 'socket' : walked
+  let source: ClientSource = trustedHops === 0 ? (hop0?.used === true ? 'proxy-protocol' : 'socket') : walked
   if (edge !== undefined && !W.malformedPeer) {
     // The hop that delivered the request is in the edge's ranges: the walk stopped at it, or it
     // is the left-most entry (which the walk reaches without a trust check).
@@ -491,6 +510,8 @@ export function resolveClient(
   }
 
   let protocol: 'http' | 'https' = req?.encrypted === true ? 'https' : 'http'
+  // A balancer that ended the client's TLS itself says so in the SSL TLV (client bit 1).
+  if (hop0?.used === true && ((pc!.header?.tlv?.ssl?.client ?? 0) & 1) === 1) protocol = 'https'
   let host: string | undefined
   const direct = getHeader(headers, 'host') ?? getHeader(headers, ':authority')
   const directHost = typeof direct === 'string' ? direct.trim() : undefined
@@ -514,7 +535,7 @@ export function resolveClient(
     }
   }
 
-  return {
+  const info: ClientInfo = {
     ip,
     peer: W.malformedPeer ? undefined : chain[0],
     chain,
@@ -524,6 +545,11 @@ export function resolveClient(
     host,
     anomalies,
   }
+  if (pc !== undefined) {
+    info.peer = pc.loadBalancer
+    info.proxyProtocol = pc
+  }
+  return info
 }
 
 /** The addresses a proxy on the same host or network has: `private` (loopback, link-local, unique-local, RFC 1918, RFC 6598). */

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { auditFields, parseTrustProxy, resolveClient } from '../src/index.js'
 
-const KEYS = ['client_ip', 'peer_ip', 'forwarded_chain', 'trusted_hops', 'protocol', 'host', 'anomalies']
+const KEYS = ['client_ip', 'peer_ip', 'forwarded_chain', 'trusted_hops', 'protocol', 'host', 'anomalies', 'client_ip_source', 'proxy_source_ip']
 
 describe('auditFields', () => {
   it('gives every key, in a fixed order, with null for what is missing', () => {
@@ -22,6 +22,8 @@ describe('auditFields', () => {
       protocol: 'http',
       host: null,
       anomalies: ['forwarded-by-untrusted-peer'],
+      client_ip_source: 'socket',
+      proxy_source_ip: null,
     })
     // JSON keeps every key (undefined would have been dropped).
     expect(Object.keys(JSON.parse(JSON.stringify(record)))).toEqual(KEYS)
@@ -44,6 +46,8 @@ describe('auditFields', () => {
       protocol: 'https',
       host: 'gateway.example:8443',
       anomalies: [],
+      client_ip_source: 'x-forwarded-for',
+      proxy_source_ip: null,
     })
   })
 

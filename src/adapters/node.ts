@@ -10,6 +10,7 @@ import { type ClientInfo, type ResolveOptions, type TrustPolicy, resolveClient }
 import { type ListenAddress, listenerWarning } from './listener.js'
 import { peerOf } from './peer.js'
 import { checkSetup } from './policy-check.js'
+import { proxyConnectionOf } from '../proxy-protocol.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy }
 export { listenerWarning, type ListenAddress }
@@ -43,7 +44,12 @@ export function resolveRequest(policy: TrustPolicy, req: NodeRequestLike | null 
   const socket = typeof req === 'object' && req !== null ? req.socket : undefined
   return resolveClient(
     policy,
-    { remoteAddress: peerOf(socket), headers: req?.headers, encrypted: socket?.encrypted === true },
+    {
+      remoteAddress: peerOf(socket),
+      headers: req?.headers,
+      encrypted: socket?.encrypted === true,
+      proxyProtocol: proxyConnectionOf(socket),
+    },
     options,
   )
 }

@@ -22,6 +22,7 @@ import { type Report, renderPage, reportJson } from './page.js'
 import { ipHeaderOption } from './resolve.js'
 import { type Style, printable } from './style.js'
 import { EXIT_INVALID, EXIT_OK, HELP_OPTION, UsageError, err, out, parsing } from './usage.js'
+import { enableProxyProtocol, injectProxyProtocolSection, proxyProtocolAudit, requestInput, withProxyProtocol } from './proxy-protocol.js'
 
 const WS_PATH = '/.trust-proxy/ws'
 const WS_STATUS_PATH = '/.trust-proxy/ws-status'
@@ -119,7 +120,7 @@ const MAX_PENDING_PONGS = 16
 const CLOSE_TIMEOUT_MS = 2000
 
 export const SERVE_HELP = `Usage: trust-proxy serve [--listen 127.0.0.1:6989] [--trust-proxy V] [--ip-header NAME]
-                         [--ping-interval SECONDS] [--limit NAME=VALUE]...
+                         [--ping-interval SECONDS] [--limit NAME=VALUE]... [--proxy-protocol]
 
 A diagnostic server to run in the app's place behind your proxy (nginx, Apache, Caddy,
 Traefik). Open the site's public address in a browser: the page shows the socket peer, the
@@ -140,6 +141,10 @@ Options:
   --ping-interval SECS   how often the WebSocket check pings (default 5); a WebSocket that
                          has not answered a ping by the next one is closed
   --limit NAME=VALUE     change one of the limits below (repeat for more)
+  --proxy-protocol       read a PROXY protocol (v1 or v2) header at the start of each
+                         connection, as behind HAProxy send-proxy, nginx stream or an AWS
+                         NLB; connections from peers TRUST_PROXY does not trust are refused,
+                         and the page shows whether the header arrived and what it said
   -h, --help             show this help
 
 Limits (what a client can make the server hold; past them it is refused or disconnected):
@@ -200,6 +205,7 @@ function auditRecord(event: string, req: IncomingMessage, status: number, a: Ana
     anomalies: a?.resolved.anomalies ?? [],
     findings: a?.findings.map((f) => f.code) ?? [],
     probe: a?.probe?.verdict ?? null,
+    ...proxyProtocolAudit(req.socket),
   }
 }
 
@@ -253,6 +259,8 @@ export interface ServeOptions {
   header: string
   pingSeconds: number
   limits: ServeLimits
+  /** Read a PROXY protocol header at the start of each connection. */
+  proxyProtocol?: boolean
 }
 
 /** A request that says it has a body: the diagnostic server never needs one. */
@@ -302,8 +310,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
     attempts.set(id, what)
     if (attempts.size > MAX_TRACKED) attempts.delete(attempts.keys().next().value!)
   }
-  const analyseReq = (req: IncomingMessage): Analysis =>
-    analyse(policy, { remoteAddress: req.socket.remoteAddress, headers: req.headers, encrypted: (req.socket as { encrypted?: boolean }).encrypted === true }, header)
+  const analyseReq = (req: IncomingMessage): Analysis => analyse(policy, requestInput(req), header)
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     let a: Analysis | undefined
@@ -336,12 +343,13 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
         res.end()
       } else {
         const report = buildReport(view, req, a, pingSeconds)
+        if (opts.proxyProtocol === true) withProxyProtocol(report, req.socket)
         status = 200
         if (wantsJson(req, query)) {
           send(res, status, 'application/json; charset=utf-8', reportJson(report) + '\n', { Vary: 'Accept' })
         } else {
           const nonce = randomBytes(16).toString('base64')
-          send(res, status, 'text/html; charset=utf-8', renderPage(report, nonce), {
+          send(res, status, 'text/html; charset=utf-8', injectProxyProtocolSection(renderPage(report, nonce), report), {
             Vary: 'Accept',
             'Content-Security-Policy':
               `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; ` +
@@ -495,6 +503,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
     err(`trust-proxy serve: ${limits.maxConnections} connections open (max-connections): refusing new ones until some close`)
   })
   server.on('upgrade', onUpgrade)
+  if (opts.proxyProtocol === true) enableProxyProtocol(server, policy, { out, err })
   let stopping = false
 
   return new Promise<number>((resolve) => {
@@ -528,6 +537,7 @@ export function startServer(opts: ServeOptions, style: Style): Promise<number> {
       for (const w of policy.warnings) err(`  ${style.yellow('warning')} [${w.code}]: ${printable(w.message)}`)
       const exposed = listenerWarning(policy, server.address())
       if (exposed !== undefined) err(`  ${style.yellow('warning')} [hop-count-listener]: ${exposed}`)
+      if (opts.proxyProtocol === true) err('  PROXY protocol: on (v1 and v2; peers TRUST_PROXY does not trust are refused)')
       err("  Run it in the app's place behind your proxy and open the site's public address in a browser.")
       err('  One JSON line per request follows on stdout. Stop with Ctrl-C.')
     }
@@ -546,6 +556,7 @@ export async function runServe(args: string[], style: Style): Promise<number> {
         'ip-header': { type: 'string' },
         'ping-interval': { type: 'string' },
         limit: { type: 'string', multiple: true },
+        'proxy-protocol': { type: 'boolean' },
         help: HELP_OPTION,
       },
       allowPositionals: true,
@@ -573,5 +584,5 @@ export async function runServe(args: string[], style: Style): Promise<number> {
     err(`trust-proxy serve: ${e.message}`)
     return EXIT_INVALID
   }
-  return startServer({ listen, policy, header, pingSeconds, limits }, style)
+  return startServer({ listen, policy, header, pingSeconds, limits, proxyProtocol: values['proxy-protocol'] === true }, style)
 }
