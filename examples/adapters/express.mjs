@@ -3,13 +3,13 @@ import http from 'node:http'
 import express from 'express'
 import expressWs from 'express-ws'
 import { parseTrustProxy } from '@infram/trust-proxy'
-import { clientIp } from '@infram/trust-proxy/express'
+import { clientIp, expressTrust } from '@infram/trust-proxy/express'
 
 const policy = parseTrustProxy(process.env.TRUST_PROXY) // throws on a bad value, at startup
 const app = express()
 const server = http.createServer(app)
 expressWs(app, server)
-app.set('trust proxy', policy.trust) // optional: req.ip, req.ips, req.protocol, req.hostname agree
+app.set('trust proxy', expressTrust(policy)) // req.ip (express-rate-limit's key), req.protocol, req.hostname agree
 app.use(clientIp(policy))
 
 app.get('/', (req, res) => res.json({ ip: req.clientIp, expressIp: req.ip, anomalies: req.clientInfo.anomalies }))

@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import { parseTrustProxy } from '@infram/trust-proxy'
 import { createResolver } from '@infram/trust-proxy/node'
 
-// TRUST_PROXY names your own proxies: `loopback` for nginx on this host, unset when Cloudflare
+// TRUST_PROXY names your own proxies: `127.0.0.9` for nginx on this host (`proxy_bind 127.0.0.9`), unset when Cloudflare
 // connects to the app directly. CF-Connecting-IP is then believed only when the hop that
 // delivered the request is a Cloudflare address (the `cloudflare` preset), whatever else
 // TRUST_PROXY says: a client that reaches nginx or the app directly cannot set it.
