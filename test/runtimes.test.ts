@@ -317,7 +317,7 @@ function bundle(entry: string, out: string): void {
  */
 function startEdge(upstreamPort: number): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((req, res) => {
-    const headers = { ...req.headers, 'cf-connecting-ip': lib.canonicalizeIp(req.socket.remoteAddress) ?? '' }
+    const headers = { ...req.headers, 'cf-connecting-ip': lib.canonicalizeIp(req.socket.remoteAddress ?? '') ?? '' }
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers)
       r.pipe(res)
