@@ -11,7 +11,7 @@
  * - `ctx.state.clientIp` and `ctx.state.clientInfo` (the full `resolveClient` result: peer,
  *   chain, trusted hops, anomalies), and `ctx.state.audit` (its `auditFields` record);
  * - `ctx.ip`, `ctx.ips`, `ctx.protocol`, `ctx.secure`, `ctx.host` and `ctx.hostname`, so that
- *   code already reading Koa's getters (and `ctx.origin`, `ctx.href`) gets the checked values.
+ *   code already reading Koa's getters (and `ctx.href`) gets the checked values.
  *
  * Leave `app.proxy` false: the request getters this middleware does not override (none that read
  * the client address) then never look at forwarding headers.

@@ -1,0 +1,164 @@
+/**
+ * The Koa middleware on Koa 3, over real loopback sockets (and a Unix socket): our result on
+ * `ctx.state`, and Koa's own `ctx.ip`, `ctx.ips`, `ctx.protocol`, `ctx.secure`, `ctx.host`,
+ * `ctx.hostname` and `ctx.href` replaced by it. Koa has no WebSocket server of its own (apps
+ * attach `ws` to the Node server: see the Node adapter), so there is no WebSocket case here.
+ */
+import http from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Koa from 'koa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { koaClientIp } from '../src/adapters/koa.js'
+import { auditFields, canonicalizeIp, parseTrustProxy, type TrustPolicy } from '../src/index.js'
+import { HOST, PROXY, SCENARIOS, type Scenario, close, get, hostnameOf, listen } from './support/adapters-net.js'
+
+function report(ctx: Koa.Context) {
+  return {
+    peer: ctx.req.socket.remoteAddress ?? null,
+    state: ctx.state,
+    koa: { ip: ctx.ip, ips: ctx.ips, protocol: ctx.protocol, secure: ctx.secure, host: ctx.host, hostname: ctx.hostname, href: ctx.href },
+  }
+}
+
+function createApp(policy: TrustPolicy | undefined, proxy = false): Koa {
+  const app = new Koa()
+  app.proxy = proxy
+  if (policy) app.use(koaClientIp(policy))
+  app.use((ctx) => {
+    ctx.body = report(ctx)
+  })
+  return app
+}
+
+async function start(policy: TrustPolicy | undefined, proxy = false) {
+  const server = http.createServer(createApp(policy, proxy).callback())
+  const port = await listen(server)
+  return { server, port }
+}
+
+function check(body: any, s: Scenario): void {
+  expect(canonicalizeIp(body.peer)).toBe(s.from)
+  const info = body.state.clientInfo
+  expect(body.state.clientIp).toBe(s.expect.ip)
+  expect(info.ip).toBe(s.expect.ip)
+  expect(info.peer).toBe(s.from)
+  expect(info.trustedHops).toBe(s.expect.trustedHops)
+  expect(info.protocol).toBe(s.expect.protocol)
+  expect(info.host).toBe(s.expect.host)
+  for (const code of s.expect.anomalies ?? []) expect(info.anomalies).toContain(code)
+  if (!s.headers['x-forwarded-for']) expect(info.anomalies).not.toContain('forwarded-by-untrusted-peer')
+  expect(body.state.audit).toEqual(auditFields(info))
+  // Koa's own getters now give our answer.
+  expect(body.koa).toEqual({
+    ip: s.expect.ip,
+    ips: info.chain.slice(1).reverse(),
+    protocol: s.expect.protocol,
+    secure: s.expect.protocol === 'https',
+    host: s.expect.host,
+    hostname: hostnameOf(s.expect.host),
+    href: `${s.expect.protocol}://${s.expect.host}/`,
+  })
+}
+
+for (const [value, scenarios] of Object.entries(SCENARIOS)) {
+  describe(`Koa 3, TRUST_PROXY=${JSON.stringify(value)}`, () => {
+    let app: Awaited<ReturnType<typeof start>>
+    beforeAll(async () => {
+      app = await start(parseTrustProxy(value))
+    })
+    afterAll(() => close(app?.server))
+    for (const s of scenarios) {
+      it(`${s.name} (from ${s.from})`, async () => {
+        check(await get({ port: app.port, from: s.from, headers: s.headers }), s)
+      })
+    }
+  })
+}
+
+describe("Koa's own trust proxy, for comparison", () => {
+  it('app.proxy = true believes the left-most X-Forwarded-For entry from anyone; the middleware does not', async () => {
+    const forged = { 'x-forwarded-for': '6.6.6.6, 203.0.113.5', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' }
+    const koa = await start(undefined, true)
+    const ours = await start(parseTrustProxy('127.0.0.9/32'), true)
+    try {
+      const theirs = await get({ port: koa.port, from: '127.0.0.77', headers: forged })
+      expect(theirs.koa.ip).toBe('6.6.6.6')
+      expect(theirs.koa.protocol).toBe('https')
+      expect(theirs.koa.host).toBe('evil.example')
+      const body = await get({ port: ours.port, from: '127.0.0.77', headers: forged })
+      expect(body.koa.ip).toBe('127.0.0.77')
+      expect(body.koa.protocol).toBe('http')
+      expect(body.koa.host).toBe(HOST)
+    } finally {
+      await close(koa.server)
+      await close(ours.server)
+    }
+  })
+})
+
+describe('Koa on a Unix socket (nginx `proxy_pass http://unix:...`)', () => {
+  it.each([
+    ['unix', '203.0.113.5', 1],
+    ['127.0.0.9/32', '', 0],
+  ])('TRUST_PROXY=%s', async (value, ip, hops) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trust-proxy-koa-'))
+    const path = join(dir, 'app.sock')
+    const server = http.createServer(createApp(parseTrustProxy(value)).callback())
+    await new Promise<void>((r) => server.listen(path, r))
+    try {
+      const body: any = await new Promise((resolve, reject) => {
+        const req = http.request({ socketPath: path, path: '/', headers: { host: HOST, 'x-forwarded-for': '203.0.113.5' } }, (res) => {
+          let text = ''
+          res.on('data', (c) => (text += c))
+          res.on('end', () => resolve(JSON.parse(text)))
+        })
+        req.on('error', reject)
+        req.end()
+      })
+      expect(body.state.clientInfo.peer).toBeUndefined()
+      expect(body.state.clientInfo.trustedHops).toBe(hops)
+      // No address: Koa's own "unknown", the empty string, never a header value.
+      expect(body.koa.ip).toBe(ip)
+      expect(body.state.clientIp).toBe(ip === '' ? undefined : ip)
+    } finally {
+      await close(server)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('koaClientIp(policy) setup', () => {
+  it('refuses the raw TRUST_PROXY value at startup', () => {
+    expect(() => koaClientIp('1' as any)).toThrow(/parseTrustProxy/)
+    expect(() => koaClientIp(parseTrustProxy('1'), { header: 'bad header' })).toThrow(TypeError)
+  })
+
+  it('resolves once per request: a second mount keeps the first result', async () => {
+    const app = new Koa()
+    app.use(koaClientIp(parseTrustProxy('1')))
+    app.use(koaClientIp(parseTrustProxy('false')))
+    app.use((ctx) => {
+      ctx.body = { ip: ctx.ip }
+    })
+    const server = http.createServer(app.callback())
+    try {
+      const port = await listen(server)
+      expect((await get({ port, from: '127.0.0.12', headers: { 'x-forwarded-for': '198.51.100.1' } })).ip).toBe('198.51.100.1')
+    } finally {
+      await close(server)
+    }
+  })
+
+  it('never throws for header shapes a client can send', async () => {
+    const app = await start(parseTrustProxy(PROXY + '/32'))
+    try {
+      const body = await get({ port: app.port, from: PROXY, headers: { 'x-forwarded-for': ',,, ', 'x-forwarded-host': 'a b', 'x-forwarded-proto': 'gopher' } })
+      expect(body.koa.ip).toBe(PROXY)
+      expect(body.koa.protocol).toBe('http')
+    } finally {
+      await close(app.server)
+    }
+  })
+})
