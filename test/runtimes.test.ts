@@ -20,7 +20,7 @@ import { buildSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOST, SCENARIOS, type Scenario, get } from './support/adapters-net.js'
 import { type GuardedProcess, freePort, spawnGuarded } from './support/processes.js'
-import { ROOT, type Runtime, describeWithRuntime } from './support/runtimes.js'
+import { ROOT, type RunningServer, type Runtime, describeWithRuntime, getUnix, startProcess, waitForFile } from './support/runtimes.js'
 import { loadVectors } from './support/vectors.js'
 
 // The built package, as every runtime below loads it.
@@ -78,12 +78,6 @@ describe('the conformance runner on Node', () => {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-interface RunningServer {
-  port: number
-  stop(): Promise<void>
-  output(): string
-}
-
 /** Node's answer for the same request: the reference every runtime must equal. */
 function nodeReference(policyValue: string, peer: string | undefined, headers: Record<string, string | string[]>) {
   const policy = lib.parseTrustProxy(policyValue)
@@ -122,19 +116,6 @@ function scenarioSuites(label: string, start: (value: string) => Promise<Running
       }
     })
   }
-}
-
-/** A runtime's server process on a free port of 127.0.0.1 and ::1. */
-async function startProcess(binary: string, args: string[], env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort()
-  const proc: GuardedProcess = spawnGuarded(binary, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), ...env } })
-  try {
-    await proc.waitListening([['127.0.0.1', port], ['::1', port]], 30_000)
-  } catch (e) {
-    await proc.stop()
-    throw new Error(`${binary} ${args.join(' ')}: ${(e as Error).message}\n${proc.output()}`)
-  }
-  return { port, stop: () => proc.stop(), output: () => proc.output() }
 }
 
 /** One request over a raw socket: header lines exactly as written, duplicates and bytes included. */
@@ -211,20 +192,6 @@ function conformanceTest(runtime: Runtime, args: (cli: string) => string[]): voi
   })
 }
 
-/** A client that talks HTTP over a Unix socket and reports the server's JSON. */
-function getUnix(socketPath: string, headers: Record<string, string>): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: '/', headers: { host: HOST, connection: 'close', ...headers } }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (body += c))
-      res.on('end', () => resolve(JSON.parse(body)))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
-
 function unixSuite(label: string, startUnix: (value: string, path: string) => Promise<{ stop(): Promise<void> }>): void {
   describe(`${label} on a Unix socket`, () => {
     it.each([
@@ -248,20 +215,6 @@ function unixSuite(label: string, startUnix: (value: string, path: string) => Pr
       }
     })
   })
-}
-
-async function waitForFile(path: string, proc: GuardedProcess): Promise<void> {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      readFileSync(path)
-    } catch (e) {
-      // A socket cannot be read as a file: ENXIO (or EOPNOTSUPP) means it exists.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return
-    }
-    if (Date.now() > deadline) throw new Error(`no socket at ${path}\n${proc.output()}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,11 +10,14 @@
  * `npm ci` on a clean machine, with or without the scripts, gives a working binary.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import http from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'vitest'
+import { HOST } from './adapters-net.js'
+import { type GuardedProcess, freePort, spawnGuarded } from './processes.js'
 import { inCI } from './proxies.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -107,3 +110,55 @@ export function describeWithRuntime(title: string, name: RuntimeName, body: (run
     describe.skip(`${title} (skipped: ${installHint(name)})`, () => body({ name, path: '', version: '' }))
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Servers run by a runtime
+
+export interface RunningServer {
+  port: number
+  stop(): Promise<void>
+  output(): string
+}
+
+export /** A runtime's server process on a free port of 127.0.0.1 and ::1. */
+async function startProcess(binary: string, args: string[], env: Record<string, string>): Promise<RunningServer> {
+  const port = await freePort()
+  const proc: GuardedProcess = spawnGuarded(binary, args, { cwd: ROOT, env: { ...process.env, PORT: String(port), ...env } })
+  try {
+    await proc.waitListening([['127.0.0.1', port], ['::1', port]], 30_000)
+  } catch (e) {
+    await proc.stop()
+    throw new Error(`${binary} ${args.join(' ')}: ${(e as Error).message}\n${proc.output()}`)
+  }
+  return { port, stop: () => proc.stop(), output: () => proc.output() }
+}
+
+export /** A client that talks HTTP over a Unix socket and reports the server's JSON. */
+function getUnix(socketPath: string, headers: Record<string, string>): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: '/', headers: { host: HOST, connection: 'close', ...headers } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve(JSON.parse(body)))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** Resolves once the runtime has created its Unix socket at `path`. */
+export async function waitForFile(path: string, proc: GuardedProcess): Promise<void> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    try {
+      readFileSync(path)
+    } catch (e) {
+      // A socket cannot be read as a file: ENXIO (or EOPNOTSUPP) means it exists.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return
+    }
+    if (Date.now() > deadline) throw new Error(`no socket at ${path}\n${proc.output()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+

@@ -1,0 +1,100 @@
+/**
+ * The adapters that run outside Node, on their runtimes: Elysia on Bun (HTTP, WebSocket, Unix
+ * socket, and the docs' example as a program) and h3 2 on Bun and Deno (h3's own `serve`, which
+ * picks srvx's adapter for the runtime). Each answers the adapter scenarios from chosen loopback
+ * source addresses as expected, and exactly as Node's core answers the same request.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { canonicalizeIp, parseTrustProxy, resolveClient } from '../src/index.js'
+import { HOST, SCENARIOS, type Scenario, get, wsFirstMessage } from './support/adapters-net.js'
+import { spawnGuarded } from './support/processes.js'
+import { ROOT, type RunningServer, describeWithRuntime, getUnix, startProcess, waitForFile } from './support/runtimes.js'
+
+function nodeReference(value: string, peer: string | undefined, headers: Record<string, string>) {
+  return JSON.parse(JSON.stringify(resolveClient(parseTrustProxy(value), { remoteAddress: peer, headers: { host: HOST, ...headers } })))
+}
+
+function check(body: any, s: Scenario, value: string): void {
+  expect(canonicalizeIp(body.peer)).toBe(s.from)
+  expect(body.clientIp).toBe(s.expect.ip)
+  const info = body.clientInfo
+  expect(info.peer).toBe(s.from)
+  expect(info.trustedHops).toBe(s.expect.trustedHops)
+  expect(info.protocol).toBe(s.expect.protocol)
+  expect(info.host).toBe(s.expect.host)
+  for (const code of s.expect.anomalies ?? []) expect(info.anomalies).toContain(code)
+  if (!s.headers['x-forwarded-for']) expect(info.anomalies).not.toContain('forwarded-by-untrusted-peer')
+  expect(info).toEqual(nodeReference(value, body.peer, s.headers))
+}
+
+function suites(label: string, start: (value: string) => Promise<RunningServer>, ws: boolean): void {
+  for (const [value, scenarios] of Object.entries(SCENARIOS)) {
+    describe(`${label}, TRUST_PROXY=${JSON.stringify(value)}`, () => {
+      let server: RunningServer
+      beforeAll(async () => {
+        server = await start(value)
+      })
+      afterAll(() => server?.stop())
+      for (const s of scenarios) {
+        it(`HTTP: ${s.name} (from ${s.from})`, async () => {
+          check(await get({ port: server.port, from: s.from, headers: s.headers }), s, value)
+        })
+        if (ws) {
+          it(`WebSocket: ${s.name} (from ${s.from})`, async () => {
+            check(await wsFirstMessage({ port: server.port, from: s.from, headers: s.headers }), s, value)
+          })
+        }
+      }
+    })
+  }
+}
+
+describeWithRuntime('Elysia on Bun', 'bun', (bun) => {
+  const server = join(ROOT, 'test', 'runtimes', 'elysia-server.ts')
+  suites('Elysia + elysiaClientIp', (value) => startProcess(bun.path, [server], { TRUST_PROXY: value }), true)
+
+  it.each([
+    ['unix', '203.0.113.5', 1],
+    ['127.0.0.9/32', null, 0],
+  ])('on a Unix socket, TRUST_PROXY=%s: Bun gives no peer address; only `unix` trusts it', async (value, ip, hops) => {
+    const dir = mkdtempSync(join(tmpdir(), 'trust-proxy-elysia-'))
+    const path = join(dir, 'app.sock')
+    const proc = spawnGuarded(bun.path, [server], { cwd: ROOT, env: { ...process.env, TRUST_PROXY: value, UNIX_SOCKET: path } })
+    try {
+      await waitForFile(path, proc)
+      const body = await getUnix(path, { 'x-forwarded-for': '203.0.113.5' })
+      expect(body.peer).toBe(null)
+      expect(body.clientIp).toBe(ip)
+      expect(body.clientInfo.trustedHops).toBe(hops)
+    } finally {
+      await proc.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  describe('examples/frameworks/elysia.ts, run by Bun', () => {
+    let app: RunningServer
+    beforeAll(async () => {
+      app = await startProcess(bun.path, [join(ROOT, 'examples', 'frameworks', 'elysia.ts')], { TRUST_PROXY: '127.0.0.9/32' })
+    })
+    afterAll(() => app?.stop())
+    it('the proxy’s client is believed, a forging client is not', async () => {
+      expect(await get({ port: app.port, from: '127.0.0.9', headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } })).toEqual({ ip: '203.0.113.5', anomalies: [] })
+      const forged = await get({ port: app.port, from: '127.0.0.77', headers: { 'x-forwarded-for': '6.6.6.6' } })
+      expect(forged.ip).toBe('127.0.0.77')
+      expect(forged.anomalies).toContain('forwarded-by-untrusted-peer')
+    })
+  })
+})
+
+describeWithRuntime('h3 2 on Bun', 'bun', (bun) => {
+  suites('h3 serve + h3ClientIp', (value) => startProcess(bun.path, [join(ROOT, 'test', 'runtimes', 'h3-server.mjs')], { TRUST_PROXY: value }), false)
+})
+
+describeWithRuntime('h3 2 on Deno', 'deno', (deno) => {
+  const args = ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', join(ROOT, 'test', 'runtimes', 'h3-server.mjs')]
+  suites('h3 serve + h3ClientIp', (value) => startProcess(deno.path, args, { TRUST_PROXY: value }), false)
+})
