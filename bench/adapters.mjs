@@ -1,0 +1,225 @@
+/**
+ * `npm run bench:adapters`: what each adapter costs on a real server, side by side in one run.
+ *
+ * For node:http, Express, Fastify and Koa, three servers each (bench/adapters-server.mjs): no IP
+ * resolution, the framework's own trust proxy, and our adapter (node:http: proxy-addr as "its
+ * own", and both our hot path and our full record). All get the same 3-hop request from
+ * 127.0.0.1, `X-Forwarded-For: 203.0.113.7, 198.51.100.2, 10.0.0.3` with proto and host, under
+ * the same trusted list, so every mode's answer is the client 203.0.113.7 (checked first).
+ *
+ * Servers are pinned to core 0 and autocannon, in its own process, to core 1 (taskset). The
+ * measurements are interleaved: each round runs every server once, in an order rotated per
+ * round, and the table gives the medians over rounds. Besides req/s and p99, the server's own
+ * CPU time per request (process.cpuUsage() before and after, asked over IPC) is reported: it is
+ * much steadier than req/s on a shared machine, where other processes take turns on both cores.
+ *
+ * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 3),
+ * BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write bench/ADAPTERS.md).
+ */
+import { spawn, execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const HEADERS = {
+  'x-forwarded-for': '203.0.113.7, 198.51.100.2, 10.0.0.3',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'app.example.com',
+}
+const CLIENT = '203.0.113.7'
+
+const CONFIGS = [
+  ['node:http', 'none'],
+  ['node:http', 'own'],
+  ['node:http', 'ours-ip'],
+  ['node:http', 'ours'],
+  ['express', 'none'],
+  ['express', 'own'],
+  ['express', 'ours'],
+  ['fastify', 'none'],
+  ['fastify', 'own'],
+  ['fastify', 'ours'],
+  ['koa', 'none'],
+  ['koa', 'own'],
+  ['koa', 'ours'],
+]
+const MODE_LABEL = {
+  none: 'no IP resolution',
+  own: 'framework’s own trust proxy',
+  'ours-ip': 'ours: resolveClientIp',
+  ours: 'ours: adapter (full record)',
+}
+
+const taskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    return true
+  } catch {
+    return false
+  }
+})()
+const pinned = (core, args) => (taskset ? ['taskset', ['-c', String(core), ...args]] : [args[0], args.slice(1)])
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function startServer(framework, mode) {
+  return new Promise((resolve, reject) => {
+    const [cmd, args] = pinned(0, [process.execPath, fileURLToPath(new URL('./adapters-server.mjs', import.meta.url)), framework, mode])
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const pending = []
+    child.on('message', (m) => {
+      if (m.port !== undefined) resolve({ framework, mode, child, port: m.port, cpu: () => new Promise((r) => (pending.push(r), child.send('cpu'))) })
+      else pending.shift()?.(m.cpu)
+    })
+    child.once('exit', (code) => reject(new Error(`${framework} ${mode} exited (${code})`)))
+  })
+}
+
+function request(port) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers: HEADERS, agent: false }, (res) => {
+        let body = ''
+        res.on('data', (c) => (body += c))
+        res.on('end', () => resolve(body))
+      })
+      .on('error', reject)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+function autocannon(port, seconds) {
+  const bin = require.resolve('autocannon/autocannon.js')
+  const headerArgs = Object.entries(HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`])
+  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...headerArgs, `http://127.0.0.1:${port}/`])
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out))
+      } catch (e) {
+        reject(new Error(`autocannon exited ${code}: ${out.slice(0, 500)}`))
+      }
+    })
+  })
+}
+
+/** Busy share of all cores from /proc/stat between two readings (other engineers' load included). */
+function cpuTimes() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = line[3] + (line[4] ?? 0)
+    return { idle, total: line.reduce((a, b) => a + b, 0) }
+  } catch {
+    return null
+  }
+}
+
+const median = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const started = Date.now()
+const load0 = os.loadavg()
+const stat0 = cpuTimes()
+const servers = []
+for (const [f, m] of CONFIGS) servers.push(await startServer(f, m))
+
+try {
+  // Every mode must answer the same client before anything is timed (`none` reads the socket).
+  for (const s of servers) {
+    const body = await request(s.port)
+    const ip = body.split(' ')[0]
+    const want = s.mode === 'none' ? '127.0.0.1' : CLIENT
+    if (ip !== want) throw new Error(`${s.framework} ${s.mode} answered ${JSON.stringify(body)}, expected ${want}`)
+  }
+  // Warm-up: one second of load each, not counted.
+  for (const s of servers) await autocannon(s.port, 1)
+
+  const samples = new Map(servers.map((s) => [s, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round * 5) % servers.length])
+    for (const s of order) {
+      const before = await s.cpu()
+      const r = await autocannon(s.port, SECONDS)
+      const after = await s.cpu()
+      const requests = r.requests.total
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.framework} ${s.mode}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+      const cpuUs = after.user - before.user + (after.system - before.system)
+      samples.get(s).push({ rps: r.requests.average, p99: r.latency.p99, cpu: cpuUs / requests })
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
+  }
+
+  const rows = servers.map((s) => {
+    const xs = samples.get(s)
+    return { framework: s.framework, mode: s.mode, rps: median(xs.map((x) => x.rps)), p99: median(xs.map((x) => x.p99)), cpu: median(xs.map((x) => x.cpu)), cpus: xs.map((x) => x.cpu) }
+  })
+  const stat1 = cpuTimes()
+  const load1 = os.loadavg()
+  const busy = stat0 && stat1 ? 1 - (stat1.idle - stat0.idle) / (stat1.total - stat0.total) : NaN
+  report(rows, { load0, load1, busy, seconds: (Date.now() - started) / 1000 })
+} finally {
+  for (const s of servers) s.child.kill()
+}
+
+function report(rows, machine) {
+  const base = (f) => rows.find((r) => r.framework === f && r.mode === 'none')
+  const own = (f) => rows.find((r) => r.framework === f && r.mode === 'own')
+  const lines = []
+  lines.push('| server | mode | req/s | p99 (ms) | server CPU per request (µs) | added CPU vs none (µs) | vs framework’s own |')
+  lines.push('|---|---|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const added = r.mode === 'none' ? '' : (r.cpu - base(r.framework).cpu).toFixed(1)
+    const o = own(r.framework)
+    const vsOwn = r.mode.startsWith('ours') ? `${(r.cpu / o.cpu).toFixed(3)}x` : ''
+    lines.push(`| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} | ${added} | ${vsOwn} |`)
+  }
+  const http0 = base('node:http')
+  const httpOurs = rows.find((r) => r.framework === 'node:http' && r.mode === 'ours')
+  const fullShare = (httpOurs.cpu - http0.cpu) / http0.cpu
+  const targets = [
+    `- node:http: our full record (\`resolveRequest\`) adds ${(fullShare * 100).toFixed(1)}% of the bare server's CPU per request (target: at most 3%): ${fullShare <= 0.03 ? 'met' : 'NOT met'}.`,
+  ]
+  for (const f of ['express', 'fastify', 'koa']) {
+    const ours = rows.find((r) => r.framework === f && r.mode === 'ours')
+    const o = own(f)
+    targets.push(`- ${f}: our adapter ${(ours.cpu - base(f).cpu).toFixed(1)} µs over no resolution, the framework's own ${(o.cpu - base(f).cpu).toFixed(1)} µs (target: ours no more than its own): ${ours.cpu <= o.cpu ? 'met' : 'NOT met'}.`)
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  const versions = ['express', 'fastify', 'koa', 'proxy-addr', 'autocannon'].map((p) => `${p} ${require(`${p}/package.json`).version}`).join(', ')
+  const md = `# Adapter cost on a real server
+
+Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISOString().slice(0, 16)} UTC.
+
+- CPU: ${cpu}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
+- Server pinned to core 0, autocannon (${CONNECTIONS} connections, ${SECONDS} s per measurement) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; ${ROUNDS} interleaved rounds, medians.
+- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s and p99 swing with that load; the CPU time per request, counted by the server process itself, is the figure to compare.
+- The request: from 127.0.0.1, \`X-Forwarded-For: ${HEADERS['x-forwarded-for']}\`, \`X-Forwarded-Proto: https\`, \`X-Forwarded-Host: app.example.com\`; trusted: \`127.0.0.1, 10.0.0.0/8, 198.51.100.0/24\` (Koa, which cannot trust a list: \`app.proxy = true\`, \`maxIpsCount = 3\`). Every mode but "no IP resolution" answers ${CLIENT}, its protocol and host (checked before timing).
+- Run time: ${Math.round(machine.seconds)} s.
+
+${lines.join('\n')}
+
+${targets.join('\n')}
+
+Per-round CPU µs/request, to show the spread:
+
+${rows.map((r) => `- ${r.framework} ${r.mode}: ${r.cpus.map((x) => x.toFixed(1)).join(', ')}`).join('\n')}
+`
+  console.log(md)
+  if (process.env.BENCH_NO_WRITE !== '1') writeFileSync(new URL('./ADAPTERS.md', import.meta.url), md)
+}
