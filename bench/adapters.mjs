@@ -9,12 +9,14 @@
  *
  * Servers are pinned to core 0 and autocannon, in its own process, to core 1 (taskset). The
  * measurements are interleaved: each round runs every server once, in an order rotated per
- * round, and the table gives the medians over rounds. Besides req/s and p99, the server's own
- * CPU time per request (process.cpuUsage() before and after, asked over IPC) is reported: it is
- * much steadier than req/s on a shared machine, where other processes take turns on both cores.
+ * round, and the table gives the medians over rounds. Besides req/s and p99 at saturation, the
+ * server's own CPU time per request (process.cpuUsage() before and after, asked over IPC) at a
+ * fixed offered rate is reported: it is much steadier than req/s on a shared machine.
  *
- * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per measurement (default 3),
- * BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write bench/ADAPTERS.md).
+ * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 4 x 3 s), BENCH_RATE
+ * (default 1000 req/s), BENCH_SATURATED_ROUNDS / BENCH_SATURATED_SECONDS (req/s and p99 series,
+ * default 3 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write
+ * bench/ADAPTERS.md).
  */
 import { spawn, execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -24,8 +26,11 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const RATE = Number(process.env.BENCH_RATE ?? 1000)
+const SATURATED_ROUNDS = Number(process.env.BENCH_SATURATED_ROUNDS ?? 3)
+const SATURATED_SECONDS = Number(process.env.BENCH_SATURATED_SECONDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const HEADERS = {
   'x-forwarded-for': '203.0.113.7, 198.51.100.2, 10.0.0.3',
@@ -97,10 +102,11 @@ function request(port) {
 // ---------------------------------------------------------------------------------------------
 // Load
 
-function autocannon(port, seconds) {
+function autocannon(port, seconds, rate) {
   const bin = require.resolve('autocannon/autocannon.js')
   const headerArgs = Object.entries(HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`])
-  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...headerArgs, `http://127.0.0.1:${port}/`])
+  const rateArgs = rate ? ['-R', String(rate)] : []
+  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...rateArgs, ...headerArgs, `http://127.0.0.1:${port}/`])
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
     let out = ''
@@ -150,24 +156,55 @@ try {
   // Warm-up: one second of load each, not counted.
   for (const s of servers) await autocannon(s.port, 1)
 
+  // Two series. Saturated (as fast as the server answers): req/s and p99. At a fixed offered
+  // rate (autocannon -R, the same for every server): CPU per request. At saturation a server
+  // that a neighbour slows down batches more requests per event-loop turn and its CPU per
+  // request drops, so CPU figures are only comparable at the same rate.
   const samples = new Map(servers.map((s) => [s, []]))
+  const saturated = new Map(servers.map((s) => [s, []]))
   for (let round = 0; round < ROUNDS; round++) {
-    const order = servers.map((_, i) => servers[(i + round * 5) % servers.length])
+    // One framework's servers back to back (so that their paired differences are measured
+    // under the same machine load), frameworks and modes both in an order rotated per round.
+    const frameworks = [...new Set(servers.map((s) => s.framework))]
+    const order = []
+    for (let f = 0; f < frameworks.length; f++) {
+      const group = servers.filter((s) => s.framework === frameworks[(f + round) % frameworks.length])
+      for (let m = 0; m < group.length; m++) order.push(group[(m + round) % group.length])
+    }
     for (const s of order) {
+      if (round < SATURATED_ROUNDS) {
+        const r = await autocannon(s.port, SATURATED_SECONDS)
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.framework} ${s.mode}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+        saturated.get(s).push({ rps: r.requests.average, p99: r.latency.p99 })
+      }
       const before = await s.cpu()
-      const r = await autocannon(s.port, SECONDS)
+      const r = await autocannon(s.port, SECONDS, RATE)
       const after = await s.cpu()
       const requests = r.requests.total
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.framework} ${s.mode}: ${r.non2xx} non-2xx, ${r.errors} errors`)
       const cpuUs = after.user - before.user + (after.system - before.system)
-      samples.get(s).push({ rps: r.requests.average, p99: r.latency.p99, cpu: cpuUs / requests })
+      samples.get(s).push({ cpu: cpuUs / requests, served: requests / SECONDS })
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
   }
 
   const rows = servers.map((s) => {
     const xs = samples.get(s)
-    return { framework: s.framework, mode: s.mode, rps: median(xs.map((x) => x.rps)), p99: median(xs.map((x) => x.p99)), cpu: median(xs.map((x) => x.cpu)), cpus: xs.map((x) => x.cpu) }
+    const none = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'none'))
+    const own = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'own'))
+    return {
+      framework: s.framework,
+      mode: s.mode,
+      rps: median(saturated.get(s).map((x) => x.rps)),
+      p99: median(saturated.get(s).map((x) => x.p99)),
+      served: median(xs.map((x) => x.served)),
+      cpu: median(xs.map((x) => x.cpu)),
+      cpuMin: Math.min(...xs.map((x) => x.cpu)),
+      // Paired per round: this server and the same framework's others ran back to back.
+      added: median(xs.map((x, i) => x.cpu - none[i].cpu)),
+      vsOwn: median(xs.map((x, i) => x.cpu / own[i].cpu)),
+      cpus: xs.map((x) => x.cpu),
+    }
   })
   const stat1 = cpuTimes()
   const load1 = os.loadavg()
@@ -178,28 +215,32 @@ try {
 }
 
 function report(rows, machine) {
-  const base = (f) => rows.find((r) => r.framework === f && r.mode === 'none')
-  const own = (f) => rows.find((r) => r.framework === f && r.mode === 'own')
+  const find = (f, m) => rows.find((r) => r.framework === f && r.mode === m)
   const lines = []
-  lines.push('| server | mode | req/s | p99 (ms) | server CPU per request (µs) | added CPU vs none (µs) | vs framework’s own |')
+  lines.push(`| server | mode | req/s (saturated) | p99 ms (saturated) | server CPU µs/request at ${RATE} req/s, median (best) | added CPU vs none, µs (paired median) | CPU vs framework’s own (paired median) |`)
   lines.push('|---|---|---:|---:|---:|---:|---:|')
   for (const r of rows) {
-    const added = r.mode === 'none' ? '' : (r.cpu - base(r.framework).cpu).toFixed(1)
-    const o = own(r.framework)
-    const vsOwn = r.mode.startsWith('ours') ? `${(r.cpu / o.cpu).toFixed(3)}x` : ''
-    lines.push(`| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} | ${added} | ${vsOwn} |`)
+    const added = r.mode === 'none' ? '' : r.added.toFixed(1)
+    const vsOwn = r.mode.startsWith('ours') ? `${r.vsOwn.toFixed(3)}x` : ''
+    lines.push(`| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} (${r.cpuMin.toFixed(1)}) | ${added} | ${vsOwn} |`)
   }
-  const http0 = base('node:http')
-  const httpOurs = rows.find((r) => r.framework === 'node:http' && r.mode === 'ours')
-  const fullShare = (httpOurs.cpu - http0.cpu) / http0.cpu
+  const http0 = find('node:http', 'none')
+  const httpOurs = find('node:http', 'ours')
+  const fullShare = httpOurs.added / http0.cpu
   const targets = [
-    `- node:http: our full record (\`resolveRequest\`) adds ${(fullShare * 100).toFixed(1)}% of the bare server's CPU per request (target: at most 3%): ${fullShare <= 0.03 ? 'met' : 'NOT met'}.`,
+    `- node:http: our full record (\`resolveRequest\`) adds ${httpOurs.added.toFixed(1)} µs, ${(fullShare * 100).toFixed(1)}% of the bare server's ${http0.cpu.toFixed(1)} µs per request (target: at most 3%): ${fullShare <= 0.03 ? 'met' : 'NOT met'}.`,
   ]
   for (const f of ['express', 'fastify', 'koa']) {
-    const ours = rows.find((r) => r.framework === f && r.mode === 'ours')
-    const o = own(f)
-    targets.push(`- ${f}: our adapter ${(ours.cpu - base(f).cpu).toFixed(1)} µs over no resolution, the framework's own ${(o.cpu - base(f).cpu).toFixed(1)} µs (target: ours no more than its own): ${ours.cpu <= o.cpu ? 'met' : 'NOT met'}.`)
+    const ours = find(f, 'ours')
+    const o = find(f, 'own')
+    targets.push(`- ${f}: our adapter adds ${ours.added.toFixed(1)} µs over no resolution, the framework's own ${o.added.toFixed(1)} µs; ours / own ${ours.vsOwn.toFixed(3)}x (target: ours no more than its own): ${ours.vsOwn <= 1 ? 'met' : 'NOT met'}.`)
   }
+  const behind = rows.filter((r) => r.served < 0.95 * RATE)
+  targets.push(
+    behind.length === 0
+      ? `- Every server answered the fixed ${RATE} req/s in full (median served rate at least 95% of it).`
+      : `- Did not keep up with ${RATE} req/s (their CPU per request is then not at the same rate): ${behind.map((r) => `${r.framework} ${r.mode} (${Math.round(r.served)} req/s)`).join(', ')}.`,
+  )
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const versions = ['express', 'fastify', 'koa', 'proxy-addr', 'autocannon'].map((p) => `${p} ${require(`${p}/package.json`).version}`).join(', ')
   const md = `# Adapter cost on a real server
@@ -207,7 +248,7 @@ function report(rows, machine) {
 Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISOString().slice(0, 16)} UTC.
 
 - CPU: ${cpu}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
-- Server pinned to core 0, autocannon (${CONNECTIONS} connections, ${SECONDS} s per measurement) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; ${ROUNDS} interleaved rounds, medians.
+- Server pinned to core 0, autocannon (${CONNECTIONS} connections) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; interleaved rounds (one framework's servers back to back, orders rotated per round), medians. req/s and p99: ${SATURATED_ROUNDS} rounds of ${SATURATED_SECONDS} s at saturation. CPU per request: ${ROUNDS} rounds of ${SECONDS} s at a fixed ${RATE} req/s for every server (at saturation a server slowed by a neighbour batches more requests per event-loop turn, which lowers its CPU per request: only the same rate compares). The added cost and the ratio to the framework's own are medians of per-round paired differences and ratios.
 - The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s and p99 swing with that load; the CPU time per request, counted by the server process itself, is the figure to compare.
 - The request: from 127.0.0.1, \`X-Forwarded-For: ${HEADERS['x-forwarded-for']}\`, \`X-Forwarded-Proto: https\`, \`X-Forwarded-Host: app.example.com\`; trusted: \`127.0.0.1, 10.0.0.0/8, 198.51.100.0/24\` (Koa, which cannot trust a list: \`app.proxy = true\`, \`maxIpsCount = 3\`). Every mode but "no IP resolution" answers ${CLIENT}, its protocol and host (checked before timing).
 - Run time: ${Math.round(machine.seconds)} s.

@@ -11,8 +11,10 @@ import { join } from 'node:path'
 import { H3, getRequestHost as h3Host, getRequestIP as h3Ip, getRequestProtocol as h3Protocol } from 'h3'
 import { toNodeHandler } from 'h3/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BAD_INPUT, checkNoHeaderText, rawRequest } from './support/bad-input.js'
 import { h3ClientIp } from '../src/adapters/h3.js'
 import { canonicalizeIp, parseTrustProxy, type TrustPolicy } from '../src/index.js'
+import { ROOT, type RunningServer, startProcess } from './support/runtimes.js'
 import { HOST, PROXY, SCENARIOS, type Scenario, close, get, listen, selfSignedCertificate } from './support/adapters-net.js'
 
 function createApp(policy: TrustPolicy): H3 {
@@ -143,4 +145,31 @@ describe('h3ClientIp(policy) setup', () => {
       await close(app.server)
     }
   })
+})
+
+describe('examples/frameworks/h3.mjs, run as a program', () => {
+  let app: RunningServer
+  beforeAll(async () => {
+    app = await startProcess(process.execPath, [join(ROOT, 'examples', 'frameworks', 'h3.mjs')], { TRUST_PROXY: '127.0.0.9/32' })
+  })
+  afterAll(() => app?.stop())
+  it('believes the proxy, not a forging client', async () => {
+    expect(await get({ port: app.port, from: PROXY, headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } })).toEqual({ ip: '203.0.113.5', protocol: 'https' })
+    expect(await get({ port: app.port, from: '::1', headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' } })).toEqual({ ip: '::1', protocol: 'http' })
+  })
+})
+
+describe('h3: header shapes a client can send', () => {
+  let app: Awaited<ReturnType<typeof start>>
+  beforeAll(async () => {
+    app = await start(parseTrustProxy('127.0.0.9/32'))
+  })
+  afterAll(() => close(app?.server))
+  for (const b of BAD_INPUT) {
+    it(`${b.name}: no error, no header text`, async () => {
+      const { status, body } = await rawRequest(app.port, b.lines)
+      expect(status, JSON.stringify(body)).toBe(200)
+      checkNoHeaderText(body.ours.info)
+    })
+  }
 })

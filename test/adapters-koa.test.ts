@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Koa from 'koa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BAD_INPUT, checkNoHeaderText, rawRequest } from './support/bad-input.js'
 import { koaClientIp } from '../src/adapters/koa.js'
 import { auditFields, canonicalizeIp, parseTrustProxy, type TrustPolicy } from '../src/index.js'
+import { ROOT, type RunningServer, startProcess } from './support/runtimes.js'
 import { HOST, PROXY, SCENARIOS, type Scenario, close, get, hostnameOf, listen } from './support/adapters-net.js'
 
 function report(ctx: Koa.Context) {
@@ -161,4 +163,34 @@ describe('koaClientIp(policy) setup', () => {
       await close(app.server)
     }
   })
+})
+
+describe('examples/frameworks/koa.mjs, run as a program', () => {
+  let app: RunningServer
+  beforeAll(async () => {
+    app = await startProcess(process.execPath, [join(ROOT, 'examples', 'frameworks', 'koa.mjs')], { TRUST_PROXY: '127.0.0.9/32' })
+  })
+  afterAll(() => app?.stop())
+  it('believes the proxy, not a forging client, and puts the audit record on ctx.state', async () => {
+    const body = await get({ port: app.port, from: PROXY, headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } })
+    expect(body).toMatchObject({ ip: '203.0.113.5', protocol: 'https', audit: { client_ip: '203.0.113.5', peer_ip: PROXY, trusted_hops: 1 } })
+    const forged = await get({ port: app.port, from: '127.0.0.77', headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' } })
+    expect(forged).toMatchObject({ ip: '127.0.0.77', protocol: 'http', audit: { anomalies: ['forwarded-by-untrusted-peer'] } })
+  })
+})
+
+describe('Koa: header shapes a client can send', () => {
+  let app: Awaited<ReturnType<typeof start>>
+  beforeAll(async () => {
+    app = await start(parseTrustProxy('127.0.0.9/32'))
+  })
+  afterAll(() => close(app?.server))
+  for (const b of BAD_INPUT) {
+    it(`${b.name}: no error, no header text`, async () => {
+      const { status, body } = await rawRequest(app.port, b.lines)
+      expect(status, JSON.stringify(body)).toBe(200)
+      checkNoHeaderText(body.state.clientInfo)
+      expect(body.koa.ip).toBe(body.state.clientInfo.ip ?? '')
+    })
+  }
 })

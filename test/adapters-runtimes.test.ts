@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BAD_INPUT, checkNoHeaderText, rawRequest } from './support/bad-input.js'
 import { canonicalizeIp, parseTrustProxy, resolveClient } from '../src/index.js'
 import { HOST, SCENARIOS, type Scenario, get, wsFirstMessage } from './support/adapters-net.js'
 import { spawnGuarded } from './support/processes.js'
@@ -72,6 +73,21 @@ describeWithRuntime('Elysia on Bun', 'bun', (bun) => {
     } finally {
       await proc.stop()
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  describe('header shapes a client can send', () => {
+    let app: RunningServer
+    beforeAll(async () => {
+      app = await startProcess(bun.path, [server], { TRUST_PROXY: '127.0.0.9/32' })
+    })
+    afterAll(() => app?.stop())
+    for (const b of BAD_INPUT) {
+      it(`${b.name}: no error, no header text`, async () => {
+        const { status, body } = await rawRequest(app.port, b.lines)
+        expect(status, JSON.stringify(body)).toBe(200)
+        checkNoHeaderText(body.clientInfo)
+      })
     }
   })
 

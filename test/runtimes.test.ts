@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { buildSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOST, SCENARIOS, type Scenario, get } from './support/adapters-net.js'
+import { BAD_INPUT, checkNoHeaderText, rawRequest } from './support/bad-input.js'
 import { type GuardedProcess, freePort, spawnGuarded } from './support/processes.js'
 import { ROOT, type RunningServer, type Runtime, describeWithRuntime, getUnix, startProcess, waitForFile } from './support/runtimes.js'
 import { loadVectors } from './support/vectors.js'
@@ -118,52 +119,6 @@ function scenarioSuites(label: string, start: (value: string) => Promise<Running
   }
 }
 
-/** One request over a raw socket: header lines exactly as written, duplicates and bytes included. */
-function rawRequest(target: { port: number } | { socketPath: string }, lines: string[]): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const sock = 'socketPath' in target ? net.connect(target.socketPath) : net.connect({ host: '127.0.0.1', port: target.port, localAddress: '127.0.0.9' })
-    const chunks: Buffer[] = []
-    sock.setTimeout(10_000, () => sock.destroy(new Error('raw request timed out')))
-    sock.on('data', (c) => chunks.push(c))
-    sock.on('error', reject)
-    sock.on('end', () => {
-      const text = Buffer.concat(chunks).toString('latin1')
-      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1])
-      const start = text.indexOf('\r\n\r\n') + 4
-      let raw = text.slice(start)
-      if (/transfer-encoding: chunked/i.test(text.slice(0, start))) raw = dechunk(raw)
-      let body: any = raw
-      try {
-        body = JSON.parse(raw)
-      } catch {
-        // not JSON: left as text for the assertion to show
-      }
-      resolve({ status, body })
-    })
-    sock.write(Buffer.from(['GET / HTTP/1.1', `host: ${HOST}`, 'connection: close', ...lines, '', ''].join('\r\n'), 'latin1'))
-  })
-}
-
-function dechunk(s: string): string {
-  let out = ''
-  for (let i = 0; ; ) {
-    const nl = s.indexOf('\r\n', i)
-    const size = parseInt(s.slice(i, nl), 16)
-    if (!(size > 0)) return out
-    out += s.slice(nl + 2, nl + 2 + size)
-    i = nl + 2 + size + 2
-  }
-}
-
-/** Header shapes a client can put on the wire. */
-const BAD_INPUT: { name: string; lines: string[] }[] = [
-  { name: 'duplicated X-Forwarded-For lines', lines: ['x-forwarded-for: 6.6.6.6', 'x-forwarded-for: 203.0.113.5'] },
-  { name: 'an empty X-Forwarded-For', lines: ['x-forwarded-for: '] },
-  { name: 'non-ASCII bytes in X-Forwarded-For', lines: ['x-forwarded-for: 203.0.113.5\xe9, caf\xe9'] },
-  { name: 'duplicated X-Forwarded-Proto and Host-like headers', lines: ['x-forwarded-proto: https', 'x-forwarded-proto: gopher', 'x-forwarded-host: a.example', 'x-forwarded-host: b b'] },
-  { name: 'a Forwarded header where X-Forwarded-For is read', lines: ['forwarded: for="[2001:db8::1]:80"', 'x-forwarded-for: ,,,'] },
-]
-
 function badInputSuite(label: string, start: (value: string) => Promise<RunningServer>): void {
   describe(`${label}: bad input`, () => {
     let server: RunningServer
@@ -173,12 +128,9 @@ function badInputSuite(label: string, start: (value: string) => Promise<RunningS
     afterAll(() => server?.stop())
     for (const b of BAD_INPUT) {
       it(`${b.name}: an address or nothing, never header text, and no error`, async () => {
-        const { status, body } = await rawRequest({ port: server.port }, b.lines)
+        const { status, body } = await rawRequest(server.port, b.lines)
         expect(status, JSON.stringify(body)).toBe(200)
-        const ip = body.client.ip
-        if (ip !== undefined) expect(lib.canonicalizeIp(ip)).toBe(ip)
-        for (const hop of body.client.chain) if (hop !== null) expect(lib.canonicalizeIp(hop)).toBe(hop)
-        expect(body.client.trustedHops).toBeLessThanOrEqual(1)
+        checkNoHeaderText(body.client)
       })
     }
   })

@@ -16,8 +16,8 @@
  * h3's types are not imported: the event is described by the properties read, so this entry
  * point type-checks without h3 installed.
  */
-import { type ClientInfo, type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
-import type { HeadersLike } from '../headers.js'
+import { type ClientInfo, type HeadersLike, type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
+import { type NodeRequestLike, resolveRequest } from './node.js'
 import { checkSetup } from './policy-check.js'
 
 export type { ClientInfo, ResolveOptions, TrustPolicy }
@@ -29,7 +29,7 @@ export interface H3EventLike {
     /** srvx: the peer address on Bun and Deno. */
     ip?: string | undefined
     /** srvx: the runtime's own request objects (`node.req` is Node's IncomingMessage). */
-    runtime?: { node?: { req?: { socket?: { remoteAddress?: string | undefined; encrypted?: boolean } | null } } } | undefined
+    runtime?: { node?: { req?: NodeRequestLike } } | undefined
   }
   context: Record<string, unknown>
 }
@@ -37,7 +37,7 @@ export interface H3EventLike {
 export interface H3ClientIpOptions extends ResolveOptions {
   /**
    * Whether the connection is TLS, or how to tell from the event. By default Node's
-   * `socket.encrypted` is asked; on other runtimes the answer is false unless given here (a Web
+   * `socket.encrypted` is asked (through the Node adapter); on other runtimes the answer is false unless given here (a Web
    * `Request`'s URL can come from an absolute-form request line, which the client writes).
    */
   encrypted?: boolean | ((event: H3EventLike) => boolean)
@@ -68,11 +68,18 @@ export function h3ClientIp(policy: TrustPolicy, options?: H3ClientIpOptions): H3
     const cached = event.context.clientInfo as ClientInfo | undefined
     if (cached !== undefined) return cached
     const req = event.req
-    const socket = req.runtime?.node?.req?.socket
-    // On Node the socket itself; elsewhere srvx's `ip`, the runtime's peer address.
-    const remoteAddress = req.runtime?.node?.req !== undefined ? socket?.remoteAddress : req.ip
-    const tls = typeof encrypted === 'function' ? encrypted(event) : encrypted ?? socket?.encrypted === true
-    const info = resolveClient(policy, { remoteAddress, headers: req.headers, encrypted: tls === true }, resolveOptions)
+    const nodeReq = req.runtime?.node?.req
+    let info: ClientInfo
+    if (nodeReq !== undefined && encrypted === undefined) {
+      // On Node: the Node adapter, which reads the socket (and whether it is TLS) as it does for
+      // any IncomingMessage.
+      info = resolveRequest(policy, nodeReq, resolveOptions)
+    } else {
+      // Elsewhere srvx's `ip` is the runtime's peer address.
+      const remoteAddress = nodeReq !== undefined ? nodeReq.socket?.remoteAddress : req.ip
+      const tls = typeof encrypted === 'function' ? encrypted(event) : encrypted === true
+      info = resolveClient(policy, { remoteAddress, headers: req.headers, encrypted: tls === true }, resolveOptions)
+    }
     event.context.clientInfo = info
     return info
   }

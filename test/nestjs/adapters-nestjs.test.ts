@@ -6,14 +6,15 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Controller, Get, Module, Req } from '@nestjs/common'
+import { Controller, Get, Inject, Module, Req } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import { transformSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ClientInfo, type ClientInfoResult, ClientIp, TrustProxyModule } from '../../src/adapters/nestjs.js'
-import { canonicalizeIp, parseTrustProxy } from '../../src/index.js'
+import { BAD_INPUT, checkNoHeaderText, rawRequest } from '../support/bad-input.js'
+import { ClientInfo, type ClientInfoResult, ClientIp, TRUST_PROXY_POLICY, TrustProxyModule } from '../../src/adapters/nestjs.js'
+import { canonicalizeIp, parseTrustProxy, type TrustPolicy } from '../../src/index.js'
 import { SCENARIOS, type Scenario, get } from '../support/adapters-net.js'
 import { type GuardedProcess, freePort, spawnGuarded } from '../support/processes.js'
 import { ROOT } from '../support/runtimes.js'
@@ -80,6 +81,29 @@ describe('TrustProxyModule setup', () => {
     expect(() => TrustProxyModule.forRoot(parseTrustProxy('1'), { header: 'bad header' })).toThrow(TypeError)
   })
 
+  it('the policy is injectable anywhere as TRUST_PROXY_POLICY (the module is global)', async () => {
+    @Controller('policy')
+    class PolicyController {
+      constructor(@Inject(TRUST_PROXY_POLICY) private readonly policy: TrustPolicy) {}
+      @Get()
+      get() {
+        return { policy: this.policy.toString() }
+      }
+    }
+    @Module({ controllers: [PolicyController] })
+    class Feature {}
+    @Module({ imports: [TrustProxyModule.forRoot(parseTrustProxy('10.0.0.0/8, unix')), Feature] })
+    class Root {}
+    const app = await NestFactory.create(Root, new ExpressAdapter(), { logger: false })
+    await app.listen(0, '127.0.0.1')
+    try {
+      const port = (app.getHttpServer().address() as { port: number }).port
+      expect(await get({ port, from: '127.0.0.3', path: '/policy' })).toEqual({ policy: parseTrustProxy('10.0.0.0/8, unix').toString() })
+    } finally {
+      await app.close()
+    }
+  })
+
   it('a decorator without the module is a clear error, not a silent "unknown"', async () => {
     @Module({ controllers: [ReportController] })
     class Bare {}
@@ -125,3 +149,20 @@ describe('examples/frameworks/nestjs.ts, run as a program on Node', () => {
     expect((await get({ port, from: '::1' })).ip).toBe('::1')
   })
 })
+
+for (const platform of ['express', 'fastify'] as const) {
+  describe(`NestJS on ${platform}: header shapes a client can send`, () => {
+    let app: Awaited<ReturnType<typeof start>>
+    beforeAll(async () => {
+      app = await start(platform, '127.0.0.9/32')
+    })
+    afterAll(() => app?.app.close())
+    for (const b of BAD_INPUT) {
+      it(`${b.name}: no error, no header text`, async () => {
+        const { status, body } = await rawRequest(app.port, b.lines)
+        expect(status, JSON.stringify(body)).toBe(200)
+        checkNoHeaderText(body.clientInfo)
+      })
+    }
+  })
+}
