@@ -6,7 +6,8 @@
  *   (Koa's and h3's adapters describe the context they read instead of importing the
  *   framework's types), and importing the core never pulls in an adapter's declarations;
  * - in a project that has the frameworks, a Koa app, an h3 app, a NestJS controller and an
- *   Elysia app using the adapters type-check, the values they add typed.
+ *   Elysia app using the adapters type-check, the values they add typed (errors inside the
+ *   frameworks' own declarations, which skipLibCheck false also reports, are theirs).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -143,6 +144,11 @@ export const app = new Elysia().use(elysiaClientIp(parseTrustProxy('1'))).get('/
       },
       ['--experimentalDecorators', '--lib', 'es2022,dom'],
     )
-    expect(errors).toBe('')
+    // Under skipLibCheck false some frameworks' own declarations do not compile (@types/koa
+    // against content-disposition's, elysia's internals). Those are theirs; every error must be
+    // in them, none in this package's declarations or in the apps.
+    const lines = errors.split('\n').filter((l) => /error TS\d+/.test(l))
+    const ours = lines.filter((l) => !/node_modules\/(@types\/koa|elysia|@nestjs|h3|srvx|koa)\//.test(l))
+    expect(ours).toEqual([])
   })
 })
