@@ -9,9 +9,12 @@
  * through the policy's trusted hops and then sets, on this request only:
  *
  * - `ctx.state.clientIp` and `ctx.state.clientInfo` (the full `resolveClient` result: peer,
- *   chain, trusted hops, anomalies), and `ctx.state.audit` (its `auditFields` record);
+ *   chain, trusted hops, anomalies: the audit record, flattened by `auditFields` for a log line);
  * - `ctx.ip`, `ctx.ips`, `ctx.protocol`, `ctx.secure`, `ctx.host` and `ctx.hostname`, so that
- *   code already reading Koa's getters (and `ctx.href`) gets the checked values.
+ *   code already reading Koa's getters (and `ctx.href`) gets the checked values. `ctx.ip` goes
+ *   through Koa's own setter; the others are getters installed once on the app's own request
+ *   prototype (`app.request`), which answer from the request's result and defer to Koa's own
+ *   getters for a request the middleware did not see.
  *
  * Leave `app.proxy` false: the request getters this middleware does not override (none that read
  * the client address) then never look at forwarding headers.
@@ -19,20 +22,22 @@
  * Koa's types are not imported: the context is described by the few properties used, so this
  * entry point type-checks without `koa` or `@types/koa` installed.
  */
-import { type ClientInfo, type ResolveOptions, type TrustPolicy, auditFields, type AuditFields } from '../index.js'
+import type { ClientInfo, ResolveOptions, TrustPolicy } from '../index.js'
 import { checkSetup } from './policy-check.js'
 import { type NodeRequestLike, resolveRequest } from './node.js'
 
-export type { AuditFields, ClientInfo, ResolveOptions, TrustPolicy }
+export type { ClientInfo, ResolveOptions, TrustPolicy }
 
 /** What `koaClientIp` puts on `ctx.state`. */
 export interface KoaClientIpState {
   /** The client address; undefined when there is none (a Unix socket with no trusted hop, say). */
   clientIp: string | undefined
-  /** The full `resolveClient` result for this request. */
+  /**
+   * The full `resolveClient` result for this request: the audit record (peer, chain, trusted
+   * hops, protocol, host, anomalies). `auditFields(ctx.state.clientInfo)` flattens it for a log
+   * line; it is not built for every request, because most requests are never logged.
+   */
   clientInfo: ClientInfo
-  /** The flat audit record of `auditFields(clientInfo)`, ready for a log line. */
-  audit: AuditFields
 }
 
 /** The parts of a Koa context that are read and written (Koa's `Context` satisfies it). */
@@ -60,29 +65,60 @@ export function koaClientIp(policy: TrustPolicy, options?: ResolveOptions): KoaC
       const info = resolveRequest(policy, ctx.req, options)
       ctx.state.clientInfo = info
       ctx.state.clientIp = info.ip
-      ctx.state.audit = auditFields(info)
-      override(ctx.request, info)
+      const request = ctx.request as KoaRequestWithInfo
+      const proto = Object.getPrototypeOf(request) as object | null
+      if (proto !== null && !patched.has(proto)) patch(proto)
+      request[INFO] = info
+      // Koa's own setter: caches the value `ctx.ip` returns for this request.
+      ;(request as { ip?: string }).ip = info.ip ?? ''
     }
     return next()
   }
 }
 
+const INFO = Symbol('@infram/trust-proxy.koa')
+type KoaRequestWithInfo = { [INFO]?: ClientInfo }
+
+/** App request prototypes whose getters already consult the per-request result. */
+const patched = new WeakSet<object>()
+
 /**
- * Own properties on this request's `ctx.request` shadow the getters of Koa's request prototype
- * (`ctx.ip` and the others are delegated to `ctx.request`), so nothing global is changed.
+ * Once per app: the app's own request prototype (`app.request`, one per Koa application, not
+ * Koa's shared one) gets `ips`, `protocol`, `secure`, `host` and `hostname` getters that answer
+ * from this request's result when the middleware ran, and defer to Koa's getters otherwise (a
+ * request on a route the middleware is not mounted on). Per request that costs one property
+ * write, where six `Object.defineProperty` calls on each request object cost more than the walk.
  */
-function override(request: object, info: ClientInfo): void {
-  const host = info.host ?? ''
-  const define = (name: string, value: unknown) =>
-    Object.defineProperty(request, name, { value, configurable: true, enumerable: false, writable: true })
-  define('ip', info.ip ?? '')
-  // Koa lists the client first and the nearest proxy last, like X-Forwarded-For; only hops the
-  // walk verified are listed (the socket peer is not an X-Forwarded-For entry).
-  define('ips', info.chain.slice(1).reverse().map((hop) => hop ?? ''))
-  define('protocol', info.protocol)
-  define('secure', info.protocol === 'https')
-  define('host', host)
-  define('hostname', hostnameOf(host))
+function patch(proto: object): void {
+  patched.add(proto)
+  const values: Record<string, (info: ClientInfo) => unknown> = {
+    // Koa lists the client first and the nearest proxy last, like X-Forwarded-For; only hops
+    // the walk verified are listed (the socket peer is not an X-Forwarded-For entry).
+    ips: (info) => info.chain.slice(1).reverse().map((hop) => hop ?? ''),
+    protocol: (info) => info.protocol,
+    secure: (info) => info.protocol === 'https',
+    host: (info) => info.host ?? '',
+    hostname: (info) => hostnameOf(info.host ?? ''),
+  }
+  for (const [name, value] of Object.entries(values)) {
+    const original = findGetter(proto, name)
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get(this: KoaRequestWithInfo) {
+        const info = this[INFO]
+        return info !== undefined ? value(info) : original?.call(this)
+      },
+    })
+  }
+}
+
+function findGetter(proto: object | null, name: string): (() => unknown) | undefined {
+  for (let p = proto; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, name)
+    if (d !== undefined) return d.get
+  }
+  return undefined
 }
 
 /** The name part of a validated `host[:port]`; `[v6]` keeps its brackets, as Koa's `URL.hostname` does. */
