@@ -1,7 +1,8 @@
 /**
  * The adapters that run outside Node, on their runtimes: Elysia on Bun (HTTP, WebSocket, Unix
- * socket, and the docs' example as a program) and h3 2 on Bun and Deno (h3's own `serve`, which
- * picks srvx's adapter for the runtime). Each answers the adapter scenarios from chosen loopback
+ * socket, and the docs' example as a program), h3 2 on Bun and Deno (h3's own `serve`, which
+ * picks srvx's adapter for the runtime), and the README's Hono middleware on Bun and Deno with
+ * their `getConnInfo`. Each answers the adapter scenarios from chosen loopback
  * source addresses as expected, and exactly as Node's core answers the same request.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -113,4 +114,13 @@ describeWithRuntime('h3 2 on Bun', 'bun', (bun) => {
 describeWithRuntime('h3 2 on Deno', 'deno', (deno) => {
   const args = ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', join(ROOT, 'test', 'runtimes', 'h3-server.mjs')]
   suites('h3 serve + h3ClientIp', (value) => startProcess(deno.path, args, { TRUST_PROXY: value }), false)
+})
+
+describeWithRuntime('Hono on Bun (the README’s Web middleware)', 'bun', (bun) => {
+  suites('Hono + honoClientIp + hono/bun getConnInfo', (value) => startProcess(bun.path, [join(ROOT, 'test', 'runtimes', 'hono-server.mjs')], { TRUST_PROXY: value }), false)
+})
+
+describeWithRuntime('Hono on Deno (the README’s Web middleware)', 'deno', (deno) => {
+  const args = ['run', '--allow-net', '--allow-env', '--allow-read', join(ROOT, 'test', 'runtimes', 'hono-server.mjs')]
+  suites('Hono + honoClientIp + hono/deno getConnInfo', (value) => startProcess(deno.path, args, { TRUST_PROXY: value }), false)
 })

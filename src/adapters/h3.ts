@@ -37,8 +37,9 @@ export interface H3EventLike {
 export interface H3ClientIpOptions extends ResolveOptions {
   /**
    * Whether the connection is TLS, or how to tell from the event. By default Node's
-   * `socket.encrypted` is asked (through the Node adapter); on other runtimes the answer is false unless given here (a Web
-   * `Request`'s URL can come from an absolute-form request line, which the client writes).
+   * `socket.encrypted` is asked (through the Node adapter); on other runtimes the answer is
+   * false unless given here (a Web `Request`'s URL can come from an absolute-form request line,
+   * which the client writes).
    */
   encrypted?: boolean | ((event: H3EventLike) => boolean)
 }
