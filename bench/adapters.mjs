@@ -13,9 +13,9 @@
  * server's own CPU time per request (process.cpuUsage() before and after, asked over IPC) at a
  * fixed offered rate is reported: it is much steadier than req/s on a shared machine.
  *
- * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 4 x 3 s), BENCH_RATE
+ * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 3 x 3 s), BENCH_RATE
  * (default 1000 req/s), BENCH_SATURATED_ROUNDS / BENCH_SATURATED_SECONDS (req/s and p99 series,
- * default 3 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write
+ * default 2 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write
  * bench/ADAPTERS.md).
  */
 import { spawn, execFileSync } from 'node:child_process'
@@ -26,10 +26,10 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
-const SATURATED_ROUNDS = Number(process.env.BENCH_SATURATED_ROUNDS ?? 3)
+const SATURATED_ROUNDS = Number(process.env.BENCH_SATURATED_ROUNDS ?? 2)
 const SATURATED_SECONDS = Number(process.env.BENCH_SATURATED_SECONDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const HEADERS = {
@@ -262,7 +262,7 @@ Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISO
 
 - CPU: ${cpu}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
 - Server pinned to core 0, autocannon (${CONNECTIONS} connections) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; interleaved rounds (one framework's servers back to back, orders rotated per round), medians. req/s and p99: ${SATURATED_ROUNDS} rounds of ${SATURATED_SECONDS} s at saturation. CPU per request: ${ROUNDS} rounds of ${SECONDS} s at a fixed ${RATE} req/s for every server (at saturation a server slowed by a neighbour batches more requests per event-loop turn, which lowers its CPU per request: only the same rate compares). The added cost and the ratio to the framework's own are medians of per-round paired differences and ratios.
-- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s and p99 swing with that load; the CPU time per request, counted by the server process itself, is the figure to compare.
+- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s, p99 and even the process's CPU per request swing with that load; the time deciding the client (below) is the steady figure.
 - "Time deciding the client" is measured inside the server: from just before the adapter's middleware or hook to just after it, plus the handler reading ip, protocol and host (the framework's getters for its own trust proxy, the socket for none), median over the requests of each measurement. It is the resolution's own cost, mostly free of what the neighbours do; the process's CPU counters include everything else the server does and move by several µs between runs on this machine.
 - The request: from 127.0.0.1, \`X-Forwarded-For: ${HEADERS['x-forwarded-for']}\`, \`X-Forwarded-Proto: https\`, \`X-Forwarded-Host: app.example.com\`; trusted: \`127.0.0.1, 10.0.0.0/8, 198.51.100.0/24\` (Koa, which cannot trust a list: \`app.proxy = true\`, \`maxIpsCount = 3\`). Every mode but "no IP resolution" answers ${CLIENT}, its protocol and host (checked before timing).
 - Run time: ${Math.round(machine.seconds)} s.
