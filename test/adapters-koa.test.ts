@@ -192,3 +192,25 @@ describe('Koa getters on requests the middleware did not see', () => {
     }
   })
 })
+
+describe('what the Koa middleware changes, and what it never does', () => {
+  it('never touches Object.prototype or Koa’s shared request prototype', async () => {
+    const plain = { req: { headers: { 'x-forwarded-for': '203.0.113.5' }, socket: { remoteAddress: '127.0.0.9' } }, request: {} as any, state: {} as any }
+    await koaClientIp(parseTrustProxy('127.0.0.9/32'))(plain, async () => undefined)
+    // A context that is not Koa's gets own properties only.
+    expect(plain.request.ip).toBe('203.0.113.5')
+    expect(Object.getOwnPropertyNames(plain.request).sort()).toEqual(['host', 'hostname', 'ip', 'ips', 'protocol', 'secure'])
+    expect('protocol' in {}).toBe(false)
+    expect(Object.getOwnPropertyDescriptor(Object.prototype, 'host')).toBeUndefined()
+
+    const koaBase = Object.getPrototypeOf(new Koa().request)
+    const before = Object.getOwnPropertyDescriptor(koaBase, 'protocol')!.get
+    const app = await start(parseTrustProxy('127.0.0.9/32'))
+    try {
+      await get({ port: app.port, from: PROXY, headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.5' } })
+      expect(Object.getOwnPropertyDescriptor(koaBase, 'protocol')!.get).toBe(before)
+    } finally {
+      await close(app.server)
+    }
+  })
+})

@@ -67,10 +67,16 @@ export function koaClientIp(policy: TrustPolicy, options?: ResolveOptions): KoaC
       ctx.state.clientIp = info.ip
       const request = ctx.request as KoaRequestWithInfo
       const proto = Object.getPrototypeOf(request) as object | null
-      if (proto !== null && !patched.has(proto)) patch(proto)
-      request[INFO] = info
-      // Koa's own setter: caches the value `ctx.ip` returns for this request.
-      ;(request as { ip?: string }).ip = info.ip ?? ''
+      if (proto !== null && (patched.has(proto) || (isKoaRequestPrototype(proto) && patch(proto)))) {
+        request[INFO] = info
+        // Koa's own setter: caches the value `ctx.ip` returns for this request.
+        ;(request as { ip?: string }).ip = info.ip ?? ''
+      } else {
+        // Not a Koa request (a test double, a plain object): its own properties, and nothing
+        // on a prototype that other objects share.
+        for (const [name, value] of Object.entries(VALUES)) define(request, name, value(info))
+        define(request, 'ip', info.ip ?? '')
+      }
     }
     return next()
   }
@@ -89,18 +95,9 @@ const patched = new WeakSet<object>()
  * request on a route the middleware is not mounted on). Per request that costs one property
  * write, where six `Object.defineProperty` calls on each request object cost more than the walk.
  */
-function patch(proto: object): void {
+function patch(proto: object): true {
   patched.add(proto)
-  const values: Record<string, (info: ClientInfo) => unknown> = {
-    // Koa lists the client first and the nearest proxy last, like X-Forwarded-For; only hops
-    // the walk verified are listed (the socket peer is not an X-Forwarded-For entry).
-    ips: (info) => info.chain.slice(1).reverse().map((hop) => hop ?? ''),
-    protocol: (info) => info.protocol,
-    secure: (info) => info.protocol === 'https',
-    host: (info) => info.host ?? '',
-    hostname: (info) => hostnameOf(info.host ?? ''),
-  }
-  for (const [name, value] of Object.entries(values)) {
+  for (const [name, value] of Object.entries(VALUES)) {
     const original = findGetter(proto, name)
     Object.defineProperty(proto, name, {
       configurable: true,
@@ -111,6 +108,35 @@ function patch(proto: object): void {
       },
     })
   }
+  return true
+}
+
+/** The values that replace Koa's getters, from the request's result. */
+const VALUES: Record<string, (info: ClientInfo) => unknown> = {
+  // Koa lists the client first and the nearest proxy last, like X-Forwarded-For; only hops the
+  // walk verified are listed (the socket peer is not an X-Forwarded-For entry).
+  ips: (info) => info.chain.slice(1).reverse().map((hop) => hop ?? ''),
+  protocol: (info) => info.protocol,
+  secure: (info) => info.protocol === 'https',
+  host: (info) => info.host ?? '',
+  hostname: (info) => hostnameOf(info.host ?? ''),
+}
+
+/**
+ * An app's request prototype: `Object.create(app.request)` is how Koa makes `ctx.request`, and
+ * `app.request` inherits Koa's getters without owning them. Object.prototype, or any prototype
+ * without Koa's `protocol` getter and `ip` setter, is never changed.
+ */
+function isKoaRequestPrototype(proto: object): boolean {
+  if (proto === Object.prototype || Object.getOwnPropertyDescriptor(proto, 'protocol') !== undefined) return false
+  const base = Object.getPrototypeOf(proto) as object | null
+  const protocol = base === null ? undefined : Object.getOwnPropertyDescriptor(base, 'protocol')
+  const ip = base === null ? undefined : Object.getOwnPropertyDescriptor(base, 'ip')
+  return typeof protocol?.get === 'function' && typeof ip?.set === 'function'
+}
+
+function define(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, configurable: true, enumerable: false, writable: true })
 }
 
 function findGetter(proto: object | null, name: string): (() => unknown) | undefined {
