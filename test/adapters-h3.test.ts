@@ -1,6 +1,6 @@
 /**
- * The h3 replacements on h3 2 (Node, through `toNodeHandler`), over real loopback sockets and a
- * Unix socket: `getRequestIP`, `getRequestProtocol` and `getRequestHost` give the walked,
+ * The h3 replacements on h3 2 (Node: h3's own `serve` with crossws for WebSocket upgrades, and
+ * `toNodeHandler` for TLS and a Unix socket), over real loopback sockets: `getRequestIP`, `getRequestProtocol` and `getRequestHost` give the walked,
  * validated answer where h3's own, with `xForwardedFor` / `xForwardedProto` / `xForwardedHost`,
  * believe whatever the client wrote. (h3 2 on Bun and Deno: test/adapters-runtimes.test.ts.)
  */
@@ -8,7 +8,8 @@ import http from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { H3, getRequestHost as h3Host, getRequestIP as h3Ip, getRequestProtocol as h3Protocol } from 'h3'
+import { plugin as crossws } from 'crossws/server'
+import { H3, type H3Event, defineWebSocketHandler, getRequestHost as h3Host, getRequestIP as h3Ip, getRequestProtocol as h3Protocol, serve } from 'h3'
 import { toNodeHandler } from 'h3/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { h3ClientIp } from '../src/adapters/h3.js'
@@ -20,7 +21,7 @@ import { HOST, PROXY, type Scenario, close, get, listen, selfSignedCertificate }
 function createApp(policy: TrustPolicy): H3 {
   const { getRequestIP, getRequestProtocol, getRequestHost, getClientInfo } = h3ClientIp(policy)
   const app = new H3()
-  app.get('/', (event) => ({
+  const report = (event: H3Event) => ({
     peer: event.runtime?.node?.req.socket.remoteAddress ?? null,
     ours: { ip: getRequestIP(event) ?? null, protocol: getRequestProtocol(event), host: getRequestHost(event), info: getClientInfo(event) },
     h3: {
@@ -29,8 +30,34 @@ function createApp(policy: TrustPolicy): H3 {
       forwardedProtocol: h3Protocol(event, { xForwardedProto: true }),
       forwardedHost: h3Host(event, { xForwardedHost: true }),
     },
-  }))
+  })
+  app.get('/', report)
+  // h3's WebSocket handler (crossws): the upgrade request is an event like any other.
+  app.get(
+    '/ws',
+    defineWebSocketHandler((event) => {
+      const body = JSON.stringify(report(event))
+      return {
+        open(peer) {
+          peer.send(body)
+        },
+      }
+    }),
+  )
   return app
+}
+
+/** h3's own server (srvx) with crossws for WebSocket upgrades, on a free port of `::`. */
+async function serveWithWebSocket(policy: TrustPolicy) {
+  const app = createApp(policy)
+  const server = serve(app, {
+    hostname: '::',
+    port: 0,
+    silent: true,
+    plugins: [crossws({ resolve: async (req) => ((await app.fetch(req)) as unknown as { crossws: never }).crossws })],
+  })
+  await server.ready()
+  return { port: Number(new URL(server.url!).port), stop: () => server.close(true) }
 }
 
 async function start(policy: TrustPolicy, tls?: { key: string; cert: string }) {
@@ -50,10 +77,7 @@ function check(body: any, s: Scenario): void {
   expect(canonicalizeIp(body.h3.ip)).toBe(s.from)
 }
 
-scenarioSuites('h3 2', async (value) => {
-  const app = await start(parseTrustProxy(value))
-  return { port: app.port, stop: () => close(app.server) }
-}, (body, s) => check(body, s))
+scenarioSuites('h3 2 (serve + crossws)', (value) => serveWithWebSocket(parseTrustProxy(value)), (body, s) => check(body, s), { ws: true })
 
 describe("h3's own forwarded-header options, for comparison", () => {
   it('xForwardedFor/Proto/Host believe a direct client; the replacements do not', async () => {
