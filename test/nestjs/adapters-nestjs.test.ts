@@ -1,19 +1,24 @@
 /**
  * The NestJS module and parameter decorators on NestJS 11, on both of its HTTP platforms
  * (@nestjs/platform-express and @nestjs/platform-fastify), over real loopback sockets, and the
- * docs' example (examples/frameworks/nestjs.ts) run as a program. NestJS's WebSocket gateways
- * need @nestjs/websockets and a ws or socket.io platform; they are not covered here.
+ * docs' example (examples/frameworks/nestjs.ts) run as a program, and a WebSocket gateway
+ * (@nestjs/websockets on @nestjs/platform-ws) that resolves its upgrade requests with the
+ * module's injected policy.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import { join } from 'node:path'
 import { Controller, Get, Inject, Module, Req } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { WsAdapter } from '@nestjs/platform-ws'
+import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets'
 import { transformSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { badInputSuite, checkInfo, scenarioSuites } from '../support/adapter-suites.js'
 import { ClientInfo, type ClientInfoResult, ClientIp, TRUST_PROXY_POLICY, TrustProxyModule } from '../../src/adapters/nestjs.js'
+import { resolveRequest } from '../../src/adapters/node.js'
 import { canonicalizeIp, parseTrustProxy, type TrustPolicy } from '../../src/index.js'
 import { type Scenario, get } from '../support/adapters-net.js'
 import { type GuardedProcess, freePort, spawnGuarded } from '../support/processes.js'
@@ -145,3 +150,31 @@ describe('examples/frameworks/nestjs.ts, run as a program on Node', () => {
     expect((await get({ port, from: '::1' })).ip).toBe('::1')
   })
 })
+
+// WebSocket gateways: the upgrade request is handed to handleConnection; the module's policy is
+// injectable, and the Node adapter resolves that request like any other.
+@WebSocketGateway({ path: '/ws' })
+class ReportGateway implements OnGatewayConnection {
+  constructor(@Inject(TRUST_PROXY_POLICY) private readonly policy: TrustPolicy) {}
+  handleConnection(client: { send(data: string): void }, request: IncomingMessage) {
+    const info = resolveRequest(this.policy, request)
+    client.send(JSON.stringify({ peer: request.socket.remoteAddress, clientIp: info.ip ?? null, clientInfo: info }))
+  }
+}
+
+for (const platform of ['express', 'fastify'] as const) {
+  scenarioSuites(
+    `NestJS 11 WebSocket gateway (@nestjs/platform-ws) on ${platform}`,
+    async (value) => {
+      @Module({ imports: [TrustProxyModule.forRoot(parseTrustProxy(value))], providers: [ReportGateway], controllers: [ReportController] })
+      class WsModule {}
+      const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter()
+      const app = await NestFactory.create(WsModule, adapter as any, { logger: false })
+      app.useWebSocketAdapter(new WsAdapter(app))
+      await app.listen(0, '::')
+      return { port: (app.getHttpServer().address() as { port: number }).port, stop: () => app.close() }
+    },
+    (body, s) => check(body, s),
+    { ws: true },
+  )
+}
