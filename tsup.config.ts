@@ -34,6 +34,10 @@ export const LIBRARY_ENTRIES = {
   opentelemetry: 'src/adapters/opentelemetry.ts',
   'proxy-addr': 'src/compat/proxy-addr.ts',
   'proxy-protocol': 'src/adapters/proxy-protocol.ts',
+  koa: 'src/adapters/koa.ts',
+  h3: 'src/adapters/h3.ts',
+  nestjs: 'src/adapters/nestjs.ts',
+  elysia: 'src/adapters/elysia.ts',
 }
 
 export default defineConfig([

@@ -1,0 +1,280 @@
+/**
+ * `npm run bench:adapters`: what each adapter costs on a real server, side by side in one run.
+ *
+ * For node:http, Express, Fastify and Koa, three servers each (bench/adapters-server.mjs): no IP
+ * resolution, the framework's own trust proxy, and our adapter (node:http: proxy-addr as "its
+ * own", and both our hot path and our full record). All get the same 3-hop request from
+ * 127.0.0.1, `X-Forwarded-For: 203.0.113.7, 198.51.100.2, 10.0.0.3` with proto and host, under
+ * the same trusted list, so every mode's answer is the client 203.0.113.7 (checked first).
+ *
+ * Servers are pinned to core 0 and autocannon, in its own process, to core 1 (taskset). The
+ * measurements are interleaved: each round runs every server once, in an order rotated per
+ * round, and the table gives the medians over rounds. Besides req/s and p99 at saturation, the
+ * server's own CPU time per request (process.cpuUsage() before and after, asked over IPC) at a
+ * fixed offered rate is reported: it is much steadier than req/s on a shared machine.
+ *
+ * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 3 x 3 s), BENCH_RATE
+ * (default 1000 req/s), BENCH_SATURATED_ROUNDS / BENCH_SATURATED_SECONDS (req/s and p99 series,
+ * default 2 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write
+ * bench/ADAPTERS.md).
+ */
+import { spawn, execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const RATE = Number(process.env.BENCH_RATE ?? 1000)
+const SATURATED_ROUNDS = Number(process.env.BENCH_SATURATED_ROUNDS ?? 2)
+const SATURATED_SECONDS = Number(process.env.BENCH_SATURATED_SECONDS ?? 2)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const HEADERS = {
+  'x-forwarded-for': '203.0.113.7, 198.51.100.2, 10.0.0.3',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'app.example.com',
+}
+const CLIENT = '203.0.113.7'
+
+const ONLY = process.env.BENCH_ONLY?.split(',')
+const ALL_CONFIGS = [
+  ['node:http', 'none'],
+  ['node:http', 'own'],
+  ['node:http', 'ours-ip'],
+  ['node:http', 'ours'],
+  ['express', 'none'],
+  ['express', 'own'],
+  ['express', 'ours'],
+  ['fastify', 'none'],
+  ['fastify', 'own'],
+  ['fastify', 'ours'],
+  ['koa', 'none'],
+  ['koa', 'own'],
+  ['koa', 'ours'],
+]
+const CONFIGS = ONLY ? ALL_CONFIGS.filter(([f]) => ONLY.includes(f)) : ALL_CONFIGS
+const MODE_LABEL = {
+  none: 'no IP resolution',
+  own: 'framework’s own trust proxy',
+  'ours-ip': 'ours: resolveClientIp',
+  ours: 'ours: adapter (full record)',
+}
+
+const taskset = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    return true
+  } catch {
+    return false
+  }
+})()
+const pinned = (core, args) => (taskset ? ['taskset', ['-c', String(core), ...args]] : [args[0], args.slice(1)])
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function startServer(framework, mode) {
+  return new Promise((resolve, reject) => {
+    const [cmd, args] = pinned(0, [process.execPath, fileURLToPath(new URL('./adapters-server.mjs', import.meta.url)), framework, mode])
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const pending = []
+    child.on('message', (m) => {
+      const ask = (what) => new Promise((r) => (pending.push(r), child.send(what)))
+      if (m.port !== undefined) resolve({ framework, mode, child, port: m.port, cpu: () => ask('cpu'), section: () => ask('section') })
+      else pending.shift()?.(m.cpu ?? m.section)
+    })
+    child.once('exit', (code) => reject(new Error(`${framework} ${mode} exited (${code})`)))
+  })
+}
+
+function request(port) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers: HEADERS, agent: false }, (res) => {
+        let body = ''
+        res.on('data', (c) => (body += c))
+        res.on('end', () => resolve(body))
+      })
+      .on('error', reject)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+function autocannon(port, seconds, rate) {
+  const bin = require.resolve('autocannon/autocannon.js')
+  const headerArgs = Object.entries(HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`])
+  const rateArgs = rate ? ['-R', String(rate)] : []
+  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...rateArgs, ...headerArgs, `http://127.0.0.1:${port}/`])
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.once('exit', (code) => {
+      try {
+        resolve(JSON.parse(out))
+      } catch (e) {
+        reject(new Error(`autocannon exited ${code}: ${out.slice(0, 500)}`))
+      }
+    })
+  })
+}
+
+/** Busy share of all cores from /proc/stat between two readings (other engineers' load included). */
+function cpuTimes() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = line[3] + (line[4] ?? 0)
+    return { idle, total: line.reduce((a, b) => a + b, 0) }
+  } catch {
+    return null
+  }
+}
+
+const median = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const started = Date.now()
+const load0 = os.loadavg()
+const stat0 = cpuTimes()
+const servers = []
+for (const [f, m] of CONFIGS) servers.push(await startServer(f, m))
+
+try {
+  // Every mode must answer the same client before anything is timed (`none` reads the socket).
+  for (const s of servers) {
+    const body = await request(s.port)
+    const ip = body.split(' ')[0]
+    const want = s.mode === 'none' ? '127.0.0.1' : CLIENT
+    if (ip !== want) throw new Error(`${s.framework} ${s.mode} answered ${JSON.stringify(body)}, expected ${want}`)
+  }
+  // Warm-up: one second of load each, not counted.
+  for (const s of servers) await autocannon(s.port, 1)
+
+  // Two series. Saturated (as fast as the server answers): req/s and p99. At a fixed offered
+  // rate (autocannon -R, the same for every server): CPU per request. At saturation a server
+  // that a neighbour slows down batches more requests per event-loop turn and its CPU per
+  // request drops, so CPU figures are only comparable at the same rate.
+  const samples = new Map(servers.map((s) => [s, []]))
+  const saturated = new Map(servers.map((s) => [s, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    // One framework's servers back to back (so that their paired differences are measured
+    // under the same machine load), frameworks and modes both in an order rotated per round.
+    const frameworks = [...new Set(servers.map((s) => s.framework))]
+    const order = []
+    for (let f = 0; f < frameworks.length; f++) {
+      const group = servers.filter((s) => s.framework === frameworks[(f + round) % frameworks.length])
+      for (let m = 0; m < group.length; m++) order.push(group[(m + round) % group.length])
+    }
+    for (const s of order) {
+      if (round < SATURATED_ROUNDS) {
+        const r = await autocannon(s.port, SATURATED_SECONDS)
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.framework} ${s.mode}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+        saturated.get(s).push({ rps: r.requests.average, p99: r.latency.p99 })
+      }
+      await s.section() // resets the server's section samples
+      const before = await s.cpu()
+      const r = await autocannon(s.port, SECONDS, RATE)
+      const after = await s.cpu()
+      const section = await s.section()
+      const requests = r.requests.total
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.framework} ${s.mode}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+      const cpuUs = after.user - before.user + (after.system - before.system)
+      samples.get(s).push({ cpu: cpuUs / requests, served: requests / SECONDS, section })
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
+  }
+
+  const rows = servers.map((s) => {
+    const xs = samples.get(s)
+    const none = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'none'))
+    const own = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'own'))
+    return {
+      framework: s.framework,
+      mode: s.mode,
+      rps: median(saturated.get(s).map((x) => x.rps)),
+      p99: median(saturated.get(s).map((x) => x.p99)),
+      served: median(xs.map((x) => x.served)),
+      cpu: median(xs.map((x) => x.cpu)),
+      cpuMin: Math.min(...xs.map((x) => x.cpu)),
+      // Paired per round: this server and the same framework's others ran back to back.
+      added: median(xs.map((x, i) => x.cpu - none[i].cpu)),
+      vsOwn: median(xs.map((x, i) => x.cpu / own[i].cpu)),
+      cpus: xs.map((x) => x.cpu),
+      section: median(xs.map((x) => x.section)),
+      sectionAdded: median(xs.map((x, i) => x.section - none[i].section)),
+    }
+  })
+  const stat1 = cpuTimes()
+  const load1 = os.loadavg()
+  const busy = stat0 && stat1 ? 1 - (stat1.idle - stat0.idle) / (stat1.total - stat0.total) : NaN
+  report(rows, { load0, load1, busy, seconds: (Date.now() - started) / 1000 })
+} finally {
+  for (const s of servers) s.child.kill()
+}
+
+function report(rows, machine) {
+  const find = (f, m) => rows.find((r) => r.framework === f && r.mode === m)
+  const lines = []
+  lines.push(`| server | mode | req/s (saturated) | p99 ms (saturated) | server CPU µs/request at ${RATE} req/s, median (best) | added CPU µs vs none (paired) | time deciding the client, ns/request | added ns vs none |`)
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|')
+  for (const r of rows) {
+    const none = r.mode === 'none'
+    lines.push(
+      `| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} (${r.cpuMin.toFixed(1)}) | ${none ? '' : r.added.toFixed(1)} | ${Math.round(r.section)} | ${none ? '' : Math.round(r.sectionAdded)} |`,
+    )
+  }
+  const http0 = find('node:http', 'none')
+  const httpOurs = find('node:http', 'ours')
+  const shareCpu = httpOurs.added / http0.cpu
+  const shareSection = httpOurs.sectionAdded / 1000 / http0.cpu
+  const verdict = (ok) => (ok ? 'met' : 'NOT met')
+  const targets = [
+    `- node:http, target "our full record (\`resolveRequest\`) adds at most 3% of the bare server's CPU per request" (${http0.cpu.toFixed(1)} µs here): measured by the time it takes, ${Math.round(httpOurs.sectionAdded)} ns, ${(shareSection * 100).toFixed(1)}%: ${verdict(shareSection <= 0.03)}; by the process's CPU counters (paired), ${httpOurs.added.toFixed(1)} µs, ${(shareCpu * 100).toFixed(1)}%: ${verdict(shareCpu <= 0.03)}.`,
+  ]
+  for (const f of ['express', 'fastify', 'koa']) {
+    const ours = find(f, 'ours')
+    const o = find(f, 'own')
+    if (ours === undefined) continue
+    targets.push(
+      `- ${f}, target "our adapter costs no more than the framework's own trust proxy": by the time taken, ours ${Math.round(ours.sectionAdded)} ns against ${Math.round(o.sectionAdded)} ns: ${verdict(ours.sectionAdded <= o.sectionAdded)}; by CPU counters (paired ratio), ours / own ${ours.vsOwn.toFixed(3)}x: ${verdict(ours.vsOwn <= 1)}.`,
+    )
+  }
+  const behind = rows.filter((r) => r.served < 0.95 * RATE)
+  targets.push(
+    behind.length === 0
+      ? `- Every server answered the fixed ${RATE} req/s in full (median served rate at least 95% of it).`
+      : `- Did not keep up with ${RATE} req/s (their CPU per request is then not at the same rate): ${behind.map((r) => `${r.framework} ${r.mode} (${Math.round(r.served)} req/s)`).join(', ')}.`,
+  )
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+  const versions = ['express', 'fastify', 'koa', 'proxy-addr', 'autocannon'].map((p) => `${p} ${require(`${p}/package.json`).version}`).join(', ')
+  const md = `# Adapter cost on a real server
+
+Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISOString().slice(0, 16)} UTC.
+
+- CPU: ${cpu}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
+- Server pinned to core 0, autocannon (${CONNECTIONS} connections) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; interleaved rounds (one framework's servers back to back, orders rotated per round), medians. req/s and p99: ${SATURATED_ROUNDS} rounds of ${SATURATED_SECONDS} s at saturation. CPU per request: ${ROUNDS} rounds of ${SECONDS} s at a fixed ${RATE} req/s for every server (at saturation a server slowed by a neighbour batches more requests per event-loop turn, which lowers its CPU per request: only the same rate compares). The added cost and the ratio to the framework's own are medians of per-round paired differences and ratios.
+- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s, p99 and even the process's CPU per request swing with that load; the time deciding the client (below) is the steady figure.
+- "Time deciding the client" is measured inside the server: from just before the adapter's middleware or hook to just after it, plus the handler reading ip, protocol and host (the framework's getters for its own trust proxy, the socket for none), median over the requests of each measurement. It is the resolution's own cost, mostly free of what the neighbours do; the process's CPU counters include everything else the server does and move by several µs between runs on this machine.
+- The request: from 127.0.0.1, \`X-Forwarded-For: ${HEADERS['x-forwarded-for']}\`, \`X-Forwarded-Proto: https\`, \`X-Forwarded-Host: app.example.com\`; trusted: \`127.0.0.1, 10.0.0.0/8, 198.51.100.0/24\` (Koa, which cannot trust a list: \`app.proxy = true\`, \`maxIpsCount = 3\`). Every mode but "no IP resolution" answers ${CLIENT}, its protocol and host (checked before timing).
+- Run time: ${Math.round(machine.seconds)} s.
+
+${lines.join('\n')}
+
+${targets.join('\n')}
+
+Per-round CPU µs/request, to show the spread:
+
+${rows.map((r) => `- ${r.framework} ${r.mode}: ${r.cpus.map((x) => x.toFixed(1)).join(', ')}`).join('\n')}
+`
+  console.log(md)
+  if (process.env.BENCH_NO_WRITE !== '1') writeFileSync(new URL('./ADAPTERS.md', import.meta.url), md)
+}
