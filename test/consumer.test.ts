@@ -21,7 +21,7 @@ const bin = (pkg: string, file: string) => join(root, 'node_modules', pkg, file)
 const tsc = bin('typescript', 'bin/tsc')
 
 /** What `npm pack` may weigh (docs/development.md): room for new entry points, none for source maps (+1 MB) or a second core. */
-const BUDGET = { packed: 150_000, unpacked: 500_000 }
+const BUDGET = { packed: 240_000, unpacked: 800_000 }
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const SUBPATHS = Object.keys(LIBRARY_ENTRIES).filter((e) => e !== 'index')

@@ -17,7 +17,7 @@ export { PresetSourceError }
 
 export interface FetchPresetOptions {
   /** The fetch to use; defaults to the global `fetch` (Node 18+, Deno, Bun, workers). */
-  fetch?: (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<Response>
+  fetch?(url: string, init?: { signal?: AbortSignalLike; headers?: Record<string, string> }): Promise<FetchResponse>
   /** Give up on a preset after this many milliseconds (all its URLs together). Default 15,000. */
   timeoutMs?: number
   /** Other URLs to read a preset from (a mirror, or a test server), in the order of its sources. */
@@ -63,7 +63,7 @@ function sourceOf(name: string): PresetSource {
 const today = (): string => new Date().toISOString().slice(0, 10)
 
 /** Reads a body, refusing it (not truncating it) past `max` bytes. */
-async function readCapped(res: Response, url: string, max: number): Promise<string> {
+async function readCapped(res: FetchResponse, url: string, max: number): Promise<string> {
   const declared = Number(res.headers.get('content-length'))
   if (Number.isFinite(declared) && declared > max) throw new PresetSourceError(`${url}: the body is ${declared} bytes, over the ${max}-byte limit`)
   const body = res.body
@@ -77,7 +77,7 @@ async function readCapped(res: Response, url: string, max: number): Promise<stri
   let total = 0
   for (;;) {
     const { done, value } = await reader.read()
-    if (done) break
+    if (done || value === undefined) break
     total += value.byteLength
     if (total > max) {
       await reader.cancel().catch(() => {})
@@ -159,7 +159,7 @@ export async function fetchPreset(name: string, options: FetchPresetOptions = {}
   try {
     const bodies: string[] = []
     for (const url of urls) {
-      let res: Response
+      let res: FetchResponse
       try {
         res = await doFetch(url, { signal: controller.signal, headers: { accept: 'application/json, text/plain, text/html' } })
       } catch (e) {
@@ -214,3 +214,21 @@ export async function refreshPresets(options: RefreshOptions = {}): Promise<Pres
   )
   return { ok: results.every((r) => r.ok), results }
 }
+/**
+ * The parts of the Web platform that a refresh uses, described here instead of taken from the DOM
+ * or Node type libraries, so that the core's declarations compile in a project that has neither
+ * (`skipLibCheck: false`, no `@types/node`, no `lib: ["dom"]`). The global `fetch`, `Response`
+ * and `AbortSignal` of Node 18+, Bun, Deno and workers fit them.
+ */
+interface AbortSignalLike {
+  readonly aborted: boolean
+}
+/** What is read of a fetch `Response`. */
+export interface FetchResponse {
+  readonly ok: boolean
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  readonly body: { getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> } } | null
+  text(): Promise<string>
+}
+
