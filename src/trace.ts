@@ -93,7 +93,10 @@ export interface TraceHop {
   address: string | null
   /** `proxy` (trusted, the walk went on), `client`, `malformed` (the walk stopped before it), `ignored` (left of the client). */
   role: 'proxy' | 'client' | 'malformed' | 'ignored'
-  /** Null when the walk never examined the hop. */
+  /**
+   * Null when the walk never examined the hop. For rule `edge`, true: the edge's ranges vouch for
+   * the hop (TRUST_PROXY's own verdict on the socket peer is {@link ClientTrace.peerTrusted}).
+   */
   trusted: boolean | null
   rule: TraceRule
   /** For rule `range`: the TRUST_PROXY entry (normalised, as in `policy.ranges`) that covers the address. */

@@ -70,6 +70,11 @@ describe('resolve and serve say when a hop is a provider edge', () => {
     expect(ok.walk[1].reason).toMatch(/the edge: inside the cloudflare ranges/)
     expect(ok.walk[2]).toMatchObject({ rule: 'edge-header', raw: '203.0.113.5', hop: 2 })
     expect(ok.walk[2].reason).toBe('written by the cloudflare edge at hop 1: the client it saw')
+    // Already reading Cloudflare's header: the provider-edge finding suggests no TRUST_PROXY change.
+    const f = ok.findings.find((x: { code: string }) => x.code === 'provider-edge')
+    expect(f.cause).toMatch(/^CF-Connecting-IP is read, and believed only when the walk reaches Cloudflare's ranges/)
+    expect(f.setting).toBeUndefined()
+    expect(f.detail).toMatch(/^Hop 1 of X-Forwarded-For, 104\.16\.0\.9, is inside the cloudflare preset/)
     expect(ok.trustProxy.meaning).toMatch(/through X-Forwarded-For .* CF-Connecting-IP is believed only when the walk reaches a cloudflare address/)
     const refused = JSON.parse(runCli([...args, '-H', 'X-Forwarded-For: 198.51.100.9', '-H', 'CF-Connecting-IP: 6.6.6.6']).stdout)
     expect(refused.resolved).toMatchObject({ client: '198.51.100.9', anomalies: expect.arrayContaining(['edge-header-untrusted']) })
