@@ -70,6 +70,7 @@ describe('resolve and serve say when a hop is a provider edge', () => {
     expect(ok.walk[1].reason).toMatch(/the edge: inside the cloudflare ranges/)
     expect(ok.walk[2]).toMatchObject({ rule: 'edge-header', raw: '203.0.113.5', hop: 2 })
     expect(ok.walk[2].reason).toBe('written by the cloudflare edge at hop 1: the client it saw')
+    expect(ok.walk[3].reason).toBe('left of the edge hop: not read (anyone can write these)')
     // Already reading Cloudflare's header: the provider-edge finding suggests no TRUST_PROXY change.
     const f = ok.findings.find((x: { code: string }) => x.code === 'provider-edge')
     expect(f.cause).toMatch(/^CF-Connecting-IP is read, and believed only when the walk reaches Cloudflare's ranges/)

@@ -130,7 +130,7 @@ export function hopReason(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop
     if (hop.from === trace.header && trace.edge !== undefined) return `${MALFORMED_TEXT[hop.malformed ?? 'not-an-address']}: not believed, the edge hop is the client`
     return `${MALFORMED_TEXT[hop.malformed ?? 'not-an-address']}: the walk stops before it`
   }
-  if (hop.role === 'ignored') return 'left of the client: not read (anyone can write these)'
+  if (hop.role === 'ignored') return `left of the ${trace.stop === 'edge' ? 'edge hop' : 'client'}: not read (anyone can write these)`
   return walkReason(policy, trace, hop, header) + edgeNotReached(trace, hop, header)
 }
 
