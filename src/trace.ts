@@ -11,6 +11,12 @@
  * same address for it. So a display built on this cannot show a different chain from the one
  * the resolver walked.
  *
+ * An edge header (`cf-connecting-ip`, or any header given `options.edge`) is traced as
+ * resolveClient decides it: the hops are X-Forwarded-For's, the hop inside the edge's ranges that
+ * the walk reached is marked with the edge entry that covers it (rule `edge`), and the edge
+ * header follows as a hop of its own: believed (rule `edge-header`, the client), not an address
+ * (`malformed`), or ignored because the hop that delivered it is not the edge (`not-from-edge`).
+ *
  * Cost: linear in the header length (one more right-to-left pass, no regular expressions), plus
  * one lookup per examined hop in an index of the TRUST_PROXY entries that is compiled once per
  * policy and cached. Not for the hot path: it allocates a record per hop.
@@ -20,6 +26,7 @@ import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 }
 import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
 import { maskBits } from './ranges.js'
 import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
+import { edgeRangesFor } from './edge.js'
 
 /**
  * Why a hop was, or was not, trusted (or why it was never examined).
@@ -29,6 +36,10 @@ import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoH
  * - `trust-function`: a custom trust function answered.
  * - `malformed`: the entry (or the socket address) is not an address; the walk stops before it.
  * - `not-read`: left of the client; the walk never looks at it (anyone can write it).
+ * - `edge`: the hop is inside the edge's ranges (an edge header is read): the walk stops there and
+ *   reads the edge header; `edge` names the entry of the edge's ranges that covers it.
+ * - `edge-header`: the edge header, believed: the edge delivered the request, its address is the client.
+ * - `not-from-edge`: the edge header, ignored: the hop that delivered the request is not inside the edge's ranges.
  */
 export type TraceRule =
   | 'trust-none'
@@ -40,6 +51,9 @@ export type TraceRule =
   | 'trust-function'
   | 'malformed'
   | 'not-read'
+  | 'edge'
+  | 'edge-header'
+  | 'not-from-edge'
 
 /**
  * Why an entry is not an address.
@@ -79,22 +93,29 @@ export interface TraceHop {
   address: string | null
   /** `proxy` (trusted, the walk went on), `client`, `malformed` (the walk stopped before it), `ignored` (left of the client). */
   role: 'proxy' | 'client' | 'malformed' | 'ignored'
-  /** Null when the walk never examined the hop. */
+  /**
+   * Null when the walk never examined the hop. For rule `edge`, true: the edge's ranges vouch for
+   * the hop (TRUST_PROXY's own verdict on the socket peer is {@link ClientTrace.peerTrusted}).
+   */
   trusted: boolean | null
   rule: TraceRule
   /** For rule `range`: the TRUST_PROXY entry (normalised, as in `policy.ranges`) that covers the address. */
   matched?: string
   /** For role `malformed`: why it is not an address. */
   malformed?: MalformedReason
+  /** For rule `edge`: the entry of the edge's ranges (a preset name, a CIDR, `unix`) that covers the hop. */
+  edge?: string
 }
 
 /**
  * Why the walk ended at the client: `untrusted` (the client hop is not trusted), `leftmost`
  * (the client hop is trusted but nothing is further left: a trusted proxy wrote it), `malformed`
  * (the next entry is not an address: the client is the last verified hop), `malformed-peer`
- * (the socket address is not an address: no client).
+ * (the socket address is not an address: no client), `edge` (the walk reached a hop inside the
+ * edge's ranges: the client is its edge header's address, or the edge hop itself when that header
+ * is missing or not an address).
  */
-export type TraceStop = 'untrusted' | 'leftmost' | 'malformed' | 'malformed-peer'
+export type TraceStop = 'untrusted' | 'leftmost' | 'malformed' | 'malformed-peer' | 'edge'
 
 /** The result of {@link traceClient}. */
 export interface ClientTrace {
@@ -102,10 +123,19 @@ export interface ClientTrace {
   client: ClientInfo
   /** The header that carries the client address (lower case). */
   header: string
-  /** The hops the walk examined, then the malformed entry it stopped at, then up to `maxListed` entries left of the client. */
+  /** The header whose entries the walk reads: `header`, or `x-forwarded-for` when `header` is an edge header. */
+  walked: string
+  /** For an edge header, the edge's ranges as TRUST_PROXY text (`cloudflare`); undefined otherwise. */
+  edge: string | undefined
+  /** Whether the socket peer is trusted by TRUST_PROXY (an edge peer too): what decides whether X-Forwarded-Proto and -Host are read. */
+  peerTrusted: boolean
+  /**
+   * The hops the walk examined, then the malformed entry it stopped at, then (for an edge header)
+   * the edge header's hop, then up to `maxListed` entries left of the client.
+   */
   hops: TraceHop[]
   stop: TraceStop
-  /** Entries the reader found in the header (it stops at one it cannot delimit). */
+  /** Entries the reader found in the walked header (it stops at one it cannot delimit). */
   entries: number
   /** Entries left of the client that are not in `hops` (past `maxListed`). */
   omitted: number
@@ -328,9 +358,12 @@ const DEFAULT_LISTED = 32
 export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLike, options?: TraceOptions): ClientTrace {
   const client = resolveClient(policy, req, options)
   const header = (options?.header ?? 'x-forwarded-for').toLowerCase() // resolveClient has checked it
-  const mode = modeOf(header)
+  // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered it (as resolveClient).
+  const edgePolicy = edgeRangesFor(header, options?.edge)
+  const walked = edgePolicy === undefined ? header : 'x-forwarded-for'
+  const mode = modeOf(walked)
   const headers = req?.headers
-  const value = getHeader(headers, header)
+  const value = getHeader(headers, walked)
   const maxListed = Math.max(0, Math.floor(options?.maxListed ?? DEFAULT_LISTED))
   const chain = client.chain
   const { list, total } = readEntries(value, mode, chain.length + maxListed)
@@ -338,10 +371,29 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   const anomalies = client.anomalies
   const hops: TraceHop[] = []
   const remote = req?.remoteAddress
+  const malformedPeer = anomalies.includes('malformed-peer')
+
+  // The edge hop, as resolveClient found it. Believed: the client came from the edge header, one
+  // hop past the edge. Otherwise the walk reached the edge only if it stopped at an edge address:
+  // every hop before the client was checked against the edge's ranges first, so only the client
+  // hop can be one (and it is not one when the walk stopped at a malformed entry, since the
+  // last verified hop passed that check).
+  const believed = edgePolicy !== undefined && !malformedPeer && client.source === header
+  let edgeHop = -1
+  let edgeVerdict: Verdict | undefined
+  if (edgePolicy !== undefined && !malformedPeer) {
+    const k = believed ? client.trustedHops - 1 : client.trustedHops
+    const v = explainerFor(edgePolicy)(chain[k], k)
+    if (believed || v.trusted) {
+      edgeHop = k
+      edgeVerdict = v
+    }
+  }
+  const walkedHops = believed ? chain.length - 1 : chain.length
 
   let stop: TraceStop
   let next: number // index in `list` of the first entry the walk did not examine
-  if (anomalies.includes('malformed-peer')) {
+  if (malformedPeer) {
     stop = 'malformed-peer'
     hops.push({
       hop: 0, from: 'socket', raw: typeof remote === 'string' ? remote : null, address: null,
@@ -350,16 +402,25 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
     next = 0
   } else {
     let clientTrusted = false
-    for (let i = 0; i < chain.length; i++) {
+    for (let i = 0; i < walkedHops; i++) {
       const addr = chain[i]
-      const v = explain(addr, i)
       const isClient = i === client.trustedHops
       const e = i === 0 ? undefined : list[i - 1]
       const raw = i === 0 ? (typeof remote === 'string' ? remote : null) : e !== undefined && e.address === addr ? e.raw : (addr ?? null)
+      const from = i === 0 ? 'socket' : walked
+      if (i === edgeHop) {
+        // The edge vouches for the hop: the walk reads its header instead of going on.
+        hops.push({
+          hop: i, from, raw, address: addr ?? null, role: isClient ? 'client' : 'proxy', trusted: true, rule: 'edge',
+          ...(edgeVerdict?.matched !== undefined ? { edge: edgeVerdict.matched } : {}),
+        })
+        continue
+      }
+      const v = explain(addr, i)
       if (isClient) clientTrusted = v.trusted
       hops.push({
         hop: i,
-        from: i === 0 ? 'socket' : header,
+        from,
         raw,
         address: addr ?? null,
         role: isClient ? 'client' : 'proxy',
@@ -368,26 +429,57 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
         ...(v.matched !== undefined ? { matched: v.matched } : {}),
       })
     }
-    next = chain.length - 1
-    stop = anomalies.includes('malformed-entry') ? 'malformed' : clientTrusted ? 'leftmost' : 'untrusted'
+    next = walkedHops - 1
+    stop = edgeHop >= 0 ? 'edge' : anomalies.includes('malformed-entry') ? 'malformed' : clientTrusted ? 'leftmost' : 'untrusted'
     const bad = list[next]
     if (stop === 'malformed' && bad !== undefined) {
-      hops.push({ hop: next + 1, from: header, raw: bad.raw, address: null, role: 'malformed', trusted: null, rule: 'malformed', malformed: bad.malformed ?? 'not-an-address' })
+      hops.push({ hop: next + 1, from: walked, raw: bad.raw, address: null, role: 'malformed', trusted: null, rule: 'malformed', malformed: bad.malformed ?? 'not-an-address' })
       next++
     }
+  }
+  if (edgePolicy !== undefined) {
+    const edgeHeader = edgeHeaderHop(headers, header, client, edgeHop, believed)
+    if (edgeHeader !== undefined) hops.push(edgeHeader)
   }
   const listedEnd = Math.min(list.length, next + maxListed)
   for (let k = next; k < listedEnd; k++) {
     const e = list[k]!
     hops.push({
-      hop: k + 1, from: header, raw: e.raw, address: e.address ?? null, role: 'ignored', trusted: null, rule: 'not-read',
+      hop: k + 1, from: walked, raw: e.raw, address: e.address ?? null, role: 'ignored', trusted: null, rule: 'not-read',
       ...(e.malformed !== undefined ? { malformed: e.malformed } : {}),
     })
   }
 
-  // The protocol and host the resolver read, as received: only from a trusted peer.
-  const peerTrusted = stop !== 'malformed-peer' && hops[0]?.trusted === true
+  // The protocol and host the resolver read, as received: only from a peer TRUST_PROXY trusts
+  // (an edge peer too: the edge's own ranges vouch for its header, not for X-Forwarded-Proto).
+  const peerTrusted = !malformedPeer && (edgeHop === 0 ? explain(chain[0], 0).trusted : hops[0]?.trusted === true)
   const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, mode, value) : [undefined, undefined]
 
-  return { client, header, hops, stop, entries: total, omitted: Math.max(0, total - Math.max(next, listedEnd)), forwardedProto, forwardedHost }
+  return {
+    client, header, walked, edge: edgePolicy?.toString(), peerTrusted, hops, stop, entries: total,
+    omitted: Math.max(0, total - Math.max(next, listedEnd)), forwardedProto, forwardedHost,
+  }
+}
+
+/**
+ * The edge header's hop: believed (the client), not an address although the edge sent it, or
+ * ignored because the walk did not reach the edge. None when the header was not sent, or when the
+ * edge sent none (`missing-edge-header`: the edge hop is the client). Read with the reader
+ * resolveClient uses, so its text and address are the ones it judged.
+ */
+function edgeHeaderHop(headers: unknown, header: string, client: ClientInfo, edgeHop: number, believed: boolean): TraceHop | undefined {
+  const value = getHeader(headers, header)
+  if (value === undefined) return undefined
+  const e = readEntries(value, MODE_SINGLE, 1).list[0]
+  if (believed) {
+    return { hop: client.trustedHops, from: header, raw: e?.raw ?? null, address: client.ip ?? null, role: 'client', trusted: null, rule: 'edge-header' }
+  }
+  if (edgeHop >= 0) {
+    if (e === undefined) return undefined
+    return { hop: edgeHop + 1, from: header, raw: e.raw, address: null, role: 'malformed', trusted: null, rule: 'malformed', malformed: e.malformed ?? 'not-an-address' }
+  }
+  return {
+    hop: client.trustedHops + 1, from: header, raw: e?.raw ?? '', address: e?.address ?? null, role: 'ignored', trusted: null, rule: 'not-from-edge',
+    ...(e?.malformed !== undefined ? { malformed: e.malformed } : {}),
+  }
 }

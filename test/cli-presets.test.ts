@@ -63,8 +63,19 @@ describe('resolve and serve say when a hop is a provider edge', () => {
       ['socket', 'proxy', '127.0.0.1'],
       ['x-forwarded-for', 'proxy', '104.16.0.9'],
       ['cf-connecting-ip', 'client', '203.0.113.5'],
+      // Left of the edge hop, as in every walk: listed, not read (the trace lists what the reader found).
+      ['x-forwarded-for', 'ignored', '203.0.113.5'],
     ])
+    expect(ok.walk[1]).toMatchObject({ rule: 'edge', edge: 'cloudflare', trusted: true })
     expect(ok.walk[1].reason).toMatch(/the edge: inside the cloudflare ranges/)
+    expect(ok.walk[2]).toMatchObject({ rule: 'edge-header', raw: '203.0.113.5', hop: 2 })
+    expect(ok.walk[2].reason).toBe('written by the cloudflare edge at hop 1: the client it saw')
+    expect(ok.walk[3].reason).toBe('left of the edge hop: not read (anyone can write these)')
+    // Already reading Cloudflare's header: the provider-edge finding suggests no TRUST_PROXY change.
+    const f = ok.findings.find((x: { code: string }) => x.code === 'provider-edge')
+    expect(f.cause).toMatch(/^CF-Connecting-IP is read, and believed only when the walk reaches Cloudflare's ranges/)
+    expect(f.setting).toBeUndefined()
+    expect(f.detail).toMatch(/^Hop 1 of X-Forwarded-For, 104\.16\.0\.9, is inside the cloudflare preset/)
     expect(ok.trustProxy.meaning).toMatch(/through X-Forwarded-For .* CF-Connecting-IP is believed only when the walk reaches a cloudflare address/)
     const refused = JSON.parse(runCli([...args, '-H', 'X-Forwarded-For: 198.51.100.9', '-H', 'CF-Connecting-IP: 6.6.6.6']).stdout)
     expect(refused.resolved).toMatchObject({ client: '198.51.100.9', anomalies: expect.arrayContaining(['edge-header-untrusted']) })
@@ -73,6 +84,27 @@ describe('resolve and serve say when a hop is a provider edge', () => {
       ['x-forwarded-for', 'client'],
       ['cf-connecting-ip', 'ignored'],
     ])
+    expect(refused.walk[1].reason).toMatch(/; not a cloudflare address, so CF-Connecting-IP is not believed$/)
+    expect(refused.walk[2]).toMatchObject({ rule: 'not-from-edge', raw: '6.6.6.6', address: '6.6.6.6' })
+    expect(refused.walk[2].reason).toBe('not believed: the request was not delivered by a cloudflare address')
+  })
+
+  it('resolve --ip-header cf-connecting-ip: the edge without its header, or with one that is not an address, is the client', () => {
+    const args = ['resolve', '--trust-proxy', 'loopback', '--remote', '127.0.0.1', '--ip-header', 'cf-connecting-ip', '-H', 'X-Forwarded-For: 104.16.0.9', '--json']
+    const missing = JSON.parse(runCli(args).stdout)
+    expect(missing.resolved).toMatchObject({ client: '104.16.0.9', anomalies: expect.arrayContaining(['missing-edge-header']) })
+    expect(missing.walk.map((w: { role: string; rule: string }) => [w.role, w.rule])).toEqual([['proxy', 'range'], ['client', 'edge']])
+    expect(missing.walk[1].reason).toMatch(/but it sent no CF-Connecting-IP: the edge itself is the client/)
+    expect(missing.findings.map((f: { code: string }) => f.code)).not.toContain('no-forwarded-for')
+    const bad = JSON.parse(runCli([...args, '-H', 'CF-Connecting-IP: 6.6.6.6, 203.0.113.5']).stdout)
+    expect(bad.resolved).toMatchObject({ client: '104.16.0.9', anomalies: expect.arrayContaining(['malformed-entry']) })
+    expect(bad.walk.map((w: { from: string; role: string; rule: string }) => [w.from, w.role, w.rule])).toEqual([
+      ['socket', 'proxy', 'range'],
+      ['x-forwarded-for', 'client', 'edge'],
+      ['cf-connecting-ip', 'malformed', 'malformed'],
+    ])
+    expect(bad.walk[2]).toMatchObject({ raw: '6.6.6.6, 203.0.113.5', malformed: 'not-an-address' })
+    expect(bad.findings.find((f: { code: string }) => f.code === 'malformed-entry').detail).toContain('6.6.6.6, 203.0.113.5')
   })
 
   it('resolve --ip-header fly-client-ip is a usage error: the command line cannot take its ranges', () => {

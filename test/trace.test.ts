@@ -20,7 +20,32 @@ const rows = (hops: TraceHop[]): Row[] =>
   })
 
 describe('traceClient: named cases', () => {
-  const cases: { name: string; tp: string; remote: string | undefined; headers: Record<string, string | string[]>; header?: string; stop: string; hops: Row[] }[] = [
+  const cases: { name: string; tp: string; remote: string | undefined; headers: Record<string, string | string[]>; header?: string; edge?: string; stop: string; hops: Row[]; peerTrusted?: boolean; edgeEntry?: string }[] = [
+    {
+      name: 'edge header behind a trusted nginx: the edge hop names its preset, the header is the client, the rest is not read',
+      tp: 'loopback', remote: '127.0.0.1', headers: { 'x-forwarded-for': '6.6.6.6, 104.16.0.9', 'cf-connecting-ip': ' 203.0.113.5 ' }, header: 'cf-connecting-ip', stop: 'edge',
+      hops: [[0, 'proxy', '127.0.0.1', '127.0.0.1', true, 'range', 'loopback'], [1, 'proxy', '104.16.0.9', '104.16.0.9', true, 'edge'], [2, 'client', '203.0.113.5', '203.0.113.5', null, 'edge-header'], [2, 'ignored', '6.6.6.6', '6.6.6.6', null, 'not-read']],
+    },
+    {
+      name: 'edge header from the edge peer itself: believed, but TRUST_PROXY=false does not trust the peer',
+      tp: 'false', remote: '::ffff:104.16.0.9', headers: { 'cf-connecting-ip': '[2001:db8::1]:443', 'x-forwarded-proto': 'https' }, header: 'cf-connecting-ip', stop: 'edge', peerTrusted: false,
+      hops: [[0, 'proxy', '::ffff:104.16.0.9', '104.16.0.9', true, 'edge'], [1, 'client', '[2001:db8::1]:443', '2001:db8::1', null, 'edge-header']],
+    },
+    {
+      name: 'edge header not delivered by the edge: ignored, and a forged edge address left of the client is not read',
+      tp: 'loopback', remote: '127.0.0.1', headers: { 'x-forwarded-for': '104.16.0.9, 198.51.100.9', 'cf-connecting-ip': '6.6.6.6' }, header: 'cf-connecting-ip', stop: 'untrusted',
+      hops: [[0, 'proxy', '127.0.0.1', '127.0.0.1', true, 'range', 'loopback'], [1, 'client', '198.51.100.9', '198.51.100.9', false, 'not-in-ranges'], [2, 'ignored', '6.6.6.6', '6.6.6.6', null, 'not-from-edge'], [2, 'ignored', '104.16.0.9', '104.16.0.9', null, 'not-read']],
+    },
+    {
+      name: 'the edge without its header is the client; with one that is not an address too',
+      tp: 'loopback', remote: '127.0.0.1', headers: { 'x-forwarded-for': '104.16.0.9', 'true-client-ip': ['203.0.113.5', '203.0.113.6'] }, header: 'true-client-ip', stop: 'edge',
+      hops: [[0, 'proxy', '127.0.0.1', '127.0.0.1', true, 'range', 'loopback'], [1, 'client', '104.16.0.9', '104.16.0.9', true, 'edge'], [2, 'malformed', '203.0.113.5, 203.0.113.6', null, null, 'malformed', undefined, 'repeated']],
+    },
+    {
+      name: 'an edge tied to ranges: a Unix-socket tunnel, the edge named by the entry that covers it',
+      tp: 'false', remote: undefined, headers: { 'fly-client-ip': '203.0.113.5' }, header: 'fly-client-ip', edge: '10.0.0.0/8, unix', edgeEntry: 'unix', stop: 'edge',
+      hops: [[0, 'proxy', null, null, true, 'edge'], [1, 'client', '203.0.113.5', '203.0.113.5', null, 'edge-header']],
+    },
     {
       name: 'a range list names the entry that matched each trusted hop, in list order',
       tp: '127.0.0.1, 10.0.0.0/8, loopback',
@@ -194,12 +219,15 @@ describe('traceClient: named cases', () => {
       ],
     },
   ]
-  it.each(cases)('$name', ({ tp, remote, headers, header, stop, hops }) => {
+  it.each(cases)('$name', ({ tp, remote, headers, header, edge, stop, hops, peerTrusted, edgeEntry }) => {
     const policy = parseTrustProxy(tp)
-    const opts = header === undefined ? undefined : { header }
+    const opts = header === undefined ? undefined : { header, ...(edge !== undefined ? { edge } : {}) }
     const t = traceClient(policy, { remoteAddress: remote, headers }, opts)
     expect(rows(t.hops)).toEqual(hops)
     expect(t.stop).toBe(stop)
+    if (peerTrusted !== undefined) expect(t.peerTrusted).toBe(peerTrusted)
+    // The edge hop is marked with the entry of the edge's ranges that covers it (cloudflare by default).
+    if (stop === 'edge') expect(t.hops.find((h) => h.rule === 'edge')?.edge).toBe(edgeEntry ?? 'cloudflare')
     expect(t.client).toEqual(resolveClient(policy, { remoteAddress: remote, headers }, opts))
   })
 
@@ -248,23 +276,41 @@ describe('traceClient: invariants', () => {
     rangeList.map((r) => parseTrustProxy(r)),
     fc.subarray([...RANGE_POOL, 'loopback', 'private', 'uniquelocal', '10.1.0.0/16', '10.1.2.3'], { minLength: 1 }).map((r) => parseTrustProxy(r)),
   )
-  const entry = fc.oneof(decorated, decorated, decorated, garbage)
+  // Addresses inside the cloudflare preset, so that the default edge of cf-connecting-ip is reached.
+  const cloudflare = fc.constantFrom('104.16.0.9', '2606:4700::6810:9', '::ffff:104.16.0.9', '172.64.1.1')
+  const entry = fc.oneof(decorated, decorated, decorated, garbage, cloudflare)
+  // Edge headers: the default (cf-connecting-ip, true-client-ip: cloudflare) or tied to ranges of the pool.
+  const EDGE_POOL = ['10.0.0.0/8', '192.168.1.0/24', '127.0.0.1', 'fd00::/8', 'unix', '203.0.113.7', '2001:db8::/32', 'cloudflare']
+  const edgeArb = fc.oneof(
+    fc.record({ header: fc.constantFrom('cf-connecting-ip', 'true-client-ip'), edge: fc.constant(undefined) }),
+    fc.record({ header: fc.constantFrom('cf-connecting-ip', 'fly-client-ip', 'x-client-ip'), edge: fc.subarray(EDGE_POOL, { minLength: 1 }) }),
+  )
+  const edgeValue = fc.option(fc.oneof(decorated, decorated, garbage, fc.tuple(decorated, decorated).map(([a, b]) => [a, b]), fc.tuple(decorated, decorated).map(([a, b]) => `${a}, ${b}`)), { nil: undefined })
   const request = fc.record({
-    remote: fc.oneof(address, fc.constant(undefined)),
+    remote: fc.oneof(address, address, cloudflare, fc.constant(undefined)),
     entries: fc.array(entry, { maxLength: 8 }),
-    header: fc.constantFrom('x-forwarded-for', 'forwarded', 'x-real-ip'),
+    header: fc.constantFrom('x-forwarded-for', 'forwarded', 'x-real-ip', 'edge'),
+    edge: edgeArb,
+    edgeValue,
   })
   const headerValue = (entries: string[], header: string): string =>
     header === 'forwarded' ? entries.map((e) => `for="${e.replace(/["\\]/g, '')}"`).join(', ') : entries.join(', ')
 
-  it('shows exactly the chain the resolver walked, with each raw text reading as its address', () => {
+  it('shows exactly the chain the resolver walked, with each raw text reading as its address (edge headers too)', () => {
     fc.assert(
-      fc.property(policyArb, request, (policy, { remote, entries, header }) => {
-        const value = headerValue(entries, header)
-        const req = { remoteAddress: remote, headers: { [header]: value } }
-        const t = traceClient(policy, req, { header, maxListed: 64 })
-        const info = resolveClient(policy, req, { header })
+      fc.property(policyArb, request, (policy, r) => {
+        const isEdge = r.header === 'edge'
+        const header = isEdge ? r.edge.header : r.header
+        const walkedHeader = isEdge ? 'x-forwarded-for' : header
+        const value = headerValue(r.entries, walkedHeader)
+        const headers: Record<string, string | string[]> = { [walkedHeader]: value }
+        if (isEdge && r.edgeValue !== undefined) headers[header] = r.edgeValue
+        const options = isEdge ? { header, ...(r.edge.edge !== undefined ? { edge: r.edge.edge } : {}) } : { header }
+        const req = { remoteAddress: r.remote, headers }
+        const t = traceClient(policy, req, { ...options, maxListed: 64 })
+        const info = resolveClient(policy, req, options)
         expect(t.client).toEqual(info)
+        expect(t.walked).toBe(walkedHeader)
         const walked = t.hops.filter((h) => h.role === 'proxy' || h.role === 'client')
         expect(walked.map((h) => h.address ?? undefined)).toEqual(info.chain)
         expect(walked.map((h) => h.hop)).toEqual(info.chain.map((_, i) => i))
@@ -274,10 +320,36 @@ describe('traceClient: invariants', () => {
           if (h.role === 'proxy') expect(h.trusted).toBe(true)
         }
         // Every entry the reader finds is listed (64 is more than the 8 generated), in header order from the right.
-        const all = listEntries(value, header)
+        const all = listEntries(value, walkedHeader)
         expect(t.entries).toBe(all.length)
-        const listed = t.hops.filter((h) => h.hop > 0)
+        const listed = t.hops.filter((h) => h.hop > 0 && h.from === walkedHeader)
         expect(listed.map((h) => h.address ?? undefined)).toEqual(all.slice(all.length - listed.length).reverse())
+        // TRUST_PROXY alone decides whether the peer's X-Forwarded-Proto is read, an edge peer too.
+        if (!info.anomalies.includes('malformed-peer')) expect(t.peerTrusted).toBe(policy.trust(info.chain[0], 0))
+        if (!isEdge) {
+          expect(t.edge).toBeUndefined()
+          expect(t.hops.some((h) => h.rule === 'edge' || h.rule === 'edge-header' || h.rule === 'not-from-edge')).toBe(false)
+          return
+        }
+        // The edge step, exactly as resolveClient decided it.
+        const edge = parseTrustProxy(r.edge.edge ?? 'cloudflare')
+        expect(t.edge).toBe(edge.toString())
+        const edgeHops = t.hops.filter((h) => h.rule === 'edge')
+        expect(edgeHops.length).toBe(t.stop === 'edge' ? 1 : 0)
+        for (const h of edgeHops) {
+          expect(edge.trust(h.address ?? undefined, 0)).toBe(true)
+          expect(parseTrustProxy(h.edge!).trust(h.address ?? undefined, 0)).toBe(true)
+        }
+        // The walk stops at the first hop inside the edge's ranges: no proxy before it is one.
+        for (const h of walked) if (h.role === 'proxy' && h.rule !== 'edge') expect(edge.trust(h.address ?? undefined, 0)).toBe(false)
+        const own = t.hops.filter((h) => h.from === header)
+        expect(own.length).toBeLessThanOrEqual(1)
+        const hop = own[0]
+        expect(hop?.rule === 'edge-header').toBe(info.source === header)
+        expect(hop?.rule === 'not-from-edge').toBe(info.anomalies.includes('edge-header-untrusted'))
+        expect(hop?.role === 'malformed').toBe(t.stop === 'edge' && info.anomalies.includes('malformed-entry'))
+        expect(t.stop === 'edge' && hop === undefined).toBe(info.anomalies.includes('missing-edge-header'))
+        if (hop?.rule === 'edge-header') expect(hop.address).toBe(info.ip)
       }),
       { numRuns: RUNS },
     )

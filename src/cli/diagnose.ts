@@ -12,7 +12,6 @@ import { type ClientInfo, type ClientTrace, type TraceHop, type TrustPolicy, can
 import { hopReason, stepRule } from './explain.js'
 import { FINDINGS, type Finding, type FindingCode, type FindingInput, entryForPeer } from './fixes.js'
 import { edgeFindingInput } from './presets.js'
-import { isEdgeHeader, rewriteEdgeWalk } from './edge-walk.js'
 
 /** Node-style request headers: lower-case names, repeated headers joined. */
 export type Headers = Record<string, string | string[] | undefined>
@@ -44,6 +43,8 @@ export interface WalkStep {
   matched?: string
   /** For a malformed entry: why it is not an address (the core's code). */
   malformed?: TraceHop['malformed']
+  /** For the edge hop (rule `edge`): the entry of the edge's ranges that covers it (`cloudflare`). */
+  edge?: string
   reason: string
 }
 
@@ -175,6 +176,7 @@ function toStep(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: 
     rule: stepRule(trace, hop),
     ...(hop.matched !== undefined ? { matched: hop.matched } : {}),
     ...(hop.malformed !== undefined ? { malformed: hop.malformed } : {}),
+    ...(hop.edge !== undefined ? { edge: hop.edge } : {}),
     reason: hopReason(policy, trace, hop, displayName(header)),
   }
   return step
@@ -188,12 +190,10 @@ export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forw
   const walk = trace.hops.map((hop) => toStep(policy, trace, hop, header))
   if (trace.omitted > 0) {
     walk.push({
-      hop: (walk.at(-1)?.hop ?? 0) + 1, from: header, raw: `(${trace.omitted} more entries)`, address: null, trusted: null,
+      hop: (walk.at(-1)?.hop ?? 0) + 1, from: trace.walked, raw: `(${trace.omitted} more entries)`, address: null, trusted: null,
       role: 'ignored', rule: 'not-read', reason: 'left of the client: not read, not shown',
     })
   }
-
-  if (isEdgeHeader(header)) rewriteEdgeWalk(walk, info, header, req.headers, req.remoteAddress, why)
 
   const forwarding: Record<string, string> = {}
   for (const name of new Set([...FORWARDING_NAMES, header])) {
@@ -201,7 +201,7 @@ export function analyse(policy: TrustPolicy, req: RequestInput, header = 'x-forw
     if (v !== undefined) forwarding[displayName(name)] = clip(v)
   }
 
-  const peerTrusted = trace.stop !== 'malformed-peer' && trace.hops[0]?.trusted === true
+  const peerTrusted = trace.peerTrusted
   const out: Analysis = { header, resolved, walk, forwarding, findings: [], probe: null, peerTrusted }
   out.findings = findingsFor(policy, req, trace, out)
   return out
@@ -227,7 +227,9 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
   if (anomalies.has('forwarded-by-untrusted-peer')) add(policy.kind === 'none' ? 'trust-proxy-off' : 'peer-not-trusted')
   if (anomalies.has('malformed-entry')) {
     const bad = a.walk.find((h) => h.role === 'malformed') // its raw text clipped for display
-    add('malformed-entry', { entry: bad?.raw ?? undefined, client: info.ip })
+    // Behind an edge header, the bad entry may be X-Forwarded-For's or the edge header's: name its own.
+    const header = bad === undefined || bad.from === 'socket' ? input.header : displayName(bad.from)
+    found.push(FINDINGS['malformed-entry']({ ...input, header, extra: { entry: bad?.raw ?? undefined, client: info.ip } }))
   }
   if (anomalies.has('short-chain')) add('short-chain')
   if (anomalies.has('hop-count-public-peer')) add('hop-count-public-peer')
@@ -236,8 +238,9 @@ function findingsFor(policy: TrustPolicy, req: RequestInput, trace: ClientTrace,
   if (anomalies.has('invalid-forwarded-host')) add('invalid-forwarded-host', { host: trace.forwardedHost })
   if (anomalies.has('invalid-host')) add('invalid-host')
   if (anomalies.has('trust-function-error')) add('trust-function-error')
-  if (a.peerTrusted && trace.entries === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer')) {
-    add('no-forwarded-for')
+  if (a.peerTrusted && trace.entries === 0 && policy.kind !== 'hops' && !anomalies.has('malformed-peer') && trace.stop !== 'edge') {
+    // Behind an edge header it is X-Forwarded-For that is missing: it names the hop that delivered the request.
+    found.push(FINDINGS['no-forwarded-for']({ ...input, header: displayName(trace.walked), extra: {} }))
   }
   const edge = edgeFindingInput(info)
   if (edge !== undefined) add('provider-edge', edge)

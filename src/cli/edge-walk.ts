@@ -1,12 +1,11 @@
 /**
- * The walk as `resolve` and `serve` display it when the client header is a provider's edge
- * header (`cf-connecting-ip`, `true-client-ip`): the hops come from X-Forwarded-For, the walk
- * stops at the first hop inside the edge's ranges, and the header is shown as believed or not.
+ * The walk in words when the client header is a provider's edge header (`cf-connecting-ip`,
+ * `true-client-ip`): the hops are X-Forwarded-For's, the walk stops at the first hop inside the
+ * edge's ranges, and the header is shown as believed or not. Every fact here is the core's
+ * (`traceClient`: rule `edge` on the edge hop with the edge entry that covers it, then the edge
+ * header's own hop); this module reads no header, it only puts them into words.
  */
-import { type ClientInfo, EDGE_HEADERS, canonicalizeIp, parseTrustProxy } from '../index.js'
-import type { HopReason } from './explain.js'
-import { type WalkStep, displayName } from './diagnose.js'
-
+import { type ClientTrace, EDGE_HEADERS, type TraceHop } from '../index.js'
 
 /** True when `header` is read as an edge header by default (the CLI has no `edge` option). */
 export function isEdgeHeader(header: string): boolean {
@@ -18,53 +17,32 @@ export function edgeHeaderWithoutRanges(header: string): boolean {
   return isEdgeHeader(header) && EDGE_HEADERS[header] === undefined
 }
 
-/** Replaces `walk`'s steps with the edge walk of `info`. */
-export function rewriteEdgeWalk(
-  walk: WalkStep[],
-  info: ClientInfo,
-  header: string,
-  headers: Record<string, string | string[] | undefined>,
-  remoteAddress: string | undefined,
-  why: (addr: string | undefined, hop: number) => HopReason,
-): void {
-  const preset = EDGE_HEADERS[header]
-  if (preset === undefined || info.anomalies.includes('malformed-peer')) return
-  const edge = parseTrustProxy(preset)
-  const xff = headers['x-forwarded-for']
-  const entries = (Array.isArray(xff) ? xff.join(',') : (xff ?? '')).split(',').map((e) => e.trim()).filter((e) => e !== '').reverse()
-  const believed = info.source === header
-  const hops = believed ? info.chain.slice(0, -1) : info.chain
-  const steps: WalkStep[] = hops.map((addr, i) => {
-    const r = why(addr, i)
-    const atEdge = addr !== undefined && edge.trust(addr, 0)
-    const last = i === hops.length - 1
-    return {
-      hop: i,
-      from: i === 0 ? 'socket' : 'x-forwarded-for',
-      raw: i === 0 ? (remoteAddress ?? null) : (entries[i - 1] ?? addr ?? null),
-      address: addr ?? null,
-      trusted: r.trusted,
-      role: believed || !last ? 'proxy' : 'client',
-      rule: r.rule,
-      ...(r.matched !== undefined ? { matched: r.matched } : {}),
-      reason: atEdge
-        ? `the edge: inside the ${preset} ranges, so ${displayName(header)} is read`
-        : (r.trusted ? 'trusted: ' : 'not trusted: ') + r.text + (last && !believed ? `; not a ${preset} address, so ${displayName(header)} is not believed` : ''),
-    }
-  })
-  const raw = headers[header]
-  const text = Array.isArray(raw) ? raw.join(', ') : raw
-  if (believed) {
-    steps.push({
-      hop: hops.length, from: header, raw: text ?? null, address: info.ip ?? null, trusted: null,
-      role: 'client', rule: 'leftmost', reason: `written by the ${preset} edge at hop ${hops.length - 1}: the client it saw`,
-    })
-  } else if (text !== undefined) {
-    steps.push({
-      hop: hops.length, from: header, raw: text, address: canonicalizeIp(text) ?? null, trusted: null,
-      role: 'ignored', rule: 'not-read', reason: `not believed: the request was not delivered by a ${preset} address`,
-    })
+/**
+ * The reason shown for a hop of an edge walk, or undefined when the hop is not about the edge
+ * (the generic words apply). `header` is the edge header's display name.
+ */
+export function edgeHopReason(trace: ClientTrace, hop: TraceHop, header: string): string | undefined {
+  const edge = trace.edge
+  if (edge === undefined) return undefined
+  const ranges = `the ${hop.edge ?? edge} ranges`
+  switch (hop.rule) {
+    case 'edge':
+      if (hop.role === 'proxy') return `the edge: inside ${ranges}, so ${header} is read`
+      return trace.client.anomalies.includes('missing-edge-header')
+        ? `the edge: inside ${ranges}, but it sent no ${header}: the edge itself is the client`
+        : `the edge: inside ${ranges}, but its ${header} is not an address: the edge itself is the client`
+    case 'edge-header':
+      return `written by the ${edge} edge at hop ${hop.hop - 1}: the client it saw`
+    case 'not-from-edge':
+      if (trace.stop === 'malformed-peer') return 'not believed: the socket address is not an address, so no hop can be the edge'
+      return `not believed: the request was not delivered by a ${edge} address`
+    default:
+      return undefined
   }
-  walk.length = 0
-  walk.push(...steps)
+}
+
+/** What the client hop's reason adds when the walk ended without reaching the edge. */
+export function edgeNotReached(trace: ClientTrace, hop: TraceHop, header: string): string {
+  if (trace.edge === undefined || hop.role !== 'client' || trace.stop === 'edge' || !trace.hops.some((h) => h.rule === 'not-from-edge')) return ''
+  return `; not a ${trace.edge} address, so ${header} is not believed`
 }

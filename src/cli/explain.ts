@@ -8,6 +8,7 @@
  */
 import type { ClientTrace, MalformedReason, TraceHop, TrustPolicy } from '../index.js'
 import { edgeMeaning, presetSummary } from './presets.js'
+import { edgeHopReason, edgeNotReached } from './edge-walk.js'
 
 /** What the names in a range list stand for (the same sets the core compiles). */
 export const NAMED_RANGES: Readonly<Record<string, string>> = {
@@ -119,22 +120,35 @@ export const MALFORMED_TEXT: Readonly<Record<MalformedReason, string>> = {
 
 /** The step's machine rule: the core's, or for a trusted client why the walk ended there. */
 export function stepRule(trace: ClientTrace, hop: TraceHop): TraceHop['rule'] | 'leftmost' | 'last-verified' {
+  if (hop.rule === 'edge') return hop.rule
   if (hop.role === 'client' && hop.trusted === true) return trace.stop === 'malformed' ? 'last-verified' : 'leftmost'
   return hop.rule
 }
 
 /** The reason shown for one hop of the walk. */
 export function hopReason(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: string): string {
+  const edge = edgeHopReason(trace, hop, header)
+  if (edge !== undefined) return edge
   if (hop.role === 'malformed') {
     if (hop.hop === 0) return 'the socket address is not an IP address: no client can be given'
+    if (hop.from === trace.header && trace.edge !== undefined) return `${MALFORMED_TEXT[hop.malformed ?? 'not-an-address']}: not believed, the edge hop is the client`
     return `${MALFORMED_TEXT[hop.malformed ?? 'not-an-address']}: the walk stops before it`
   }
-  if (hop.role === 'ignored') return 'left of the client: not read (anyone can write these)'
+  if (hop.role === 'ignored') return `left of the ${trace.stop === 'edge' ? 'edge hop' : 'client'}: not read (anyone can write these)`
+  return walkReason(policy, trace, hop, header) + edgeNotReached(trace, hop, header)
+}
+
+function walkReason(policy: TrustPolicy, trace: ClientTrace, hop: TraceHop, header: string): string {
   const text = ruleText(policy, hop)
   if (hop.role === 'client' && hop.trusted === true) {
     if (trace.stop === 'malformed') return `trusted (${text}), but the next entry is not an address: the walk stops here, at the last verified hop`
-    if (hop.hop === 0) return `trusted (${text}), but no ${header} entry names anyone else: the peer is the client`
+    if (hop.hop === 0) return `trusted (${text}), but no ${displayWalked(trace, header)} entry names anyone else: the peer is the client`
     return `trusted (${text}), and the left-most entry: nothing further left, so it is the client (a trusted proxy wrote it)`
   }
   return (hop.trusted === true ? 'trusted: ' : 'not trusted: ') + text
+}
+
+/** The walked header's display name: `header`, or X-Forwarded-For behind an edge header. */
+function displayWalked(trace: ClientTrace, header: string): string {
+  return trace.walked === trace.header ? header : 'X-Forwarded-For'
 }

@@ -59,17 +59,22 @@ export function edgeHop(info: ClientInfo): { hop: number; address: string; prese
 export function providerEdgeFinding(i: FindingInput & { extra: Record<string, string | number | undefined> }): Finding {
   const { hop, address, preset, title } = i.extra as { hop: number; address: string; preset: string; title: string }
   const trusted = i.value.split(', ').includes(preset)
-  const where = hop === 0 ? `The socket peer ${address}` : `Hop ${hop} of ${i.header}, ${address},`
+  // Already reading this provider's own header (--ip-header cf-connecting-ip): it needs no TRUST_PROXY change.
+  const reading = EDGE_HEADERS[i.header.toLowerCase()] === preset
+  // Behind an edge header the walk's hops are X-Forwarded-For's.
+  const walked = Object.prototype.hasOwnProperty.call(EDGE_HEADERS, i.header.toLowerCase()) ? 'X-Forwarded-For' : i.header
+  const where = hop === 0 ? `The socket peer ${address}` : `Hop ${hop} of ${walked}, ${address},`
   return {
     code: 'provider-edge',
     severity: 'info',
     title: `This request came through ${title}`,
     detail: `${where} is inside the ${preset} preset (${title}'s published ranges)${trusted ? ', which TRUST_PROXY names' : ''}.`,
-    cause:
-      preset === 'cloudflare'
+    cause: reading
+      ? `${i.header} is read, and believed only when the walk reaches ${title}'s ranges (see docs/cdn.md).`
+      : preset === 'cloudflare'
         ? "Cloudflare writes the client it saw into CF-Connecting-IP. Read it with { header: 'cf-connecting-ip' }: it is then believed only from Cloudflare's ranges (see docs/cdn.md)."
         : `${title} appends the client it saw to X-Forwarded-For; trusting the ${preset} preset lets the walk read it.`,
-    ...(trusted ? {} : { setting: `TRUST_PROXY=${shellValue(i.value === 'false' ? preset : `${i.value}, ${preset}`)}` }),
+    ...(trusted || reading ? {} : { setting: `TRUST_PROXY=${shellValue(i.value === 'false' ? preset : `${i.value}, ${preset}`)}` }),
   }
 }
 
