@@ -24,6 +24,7 @@
 import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
 import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
 import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
+import { isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
 import { maskBits } from './ranges.js'
 import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
 import { edgeRangesFor } from './edge.js'
@@ -168,6 +169,12 @@ const explainers = new WeakMap<object, Explainer>()
  * The explainer of a policy, built on first use and cached: a 10,000-entry list is indexed once,
  * not per request.
  */
+/** The policy a walk uses after a balancer that counted as its first hop (see proxy-protocol.ts). */
+function afterBalancer(policy: TrustPolicy | TrustFunction): TrustPolicy | TrustFunction {
+  const [p, f] = typeof policy === 'function' ? policyAfterBalancer(undefined, policy) : policyAfterBalancer(policy, undefined)
+  return p ?? f!
+}
+
 function explainerFor(policy: TrustPolicy | TrustFunction): Explainer {
   let e = explainers.get(policy)
   if (e === undefined) {
@@ -367,10 +374,14 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   const maxListed = Math.max(0, Math.floor(options?.maxListed ?? DEFAULT_LISTED))
   const chain = client.chain
   const { list, total } = readEntries(value, mode, chain.length + maxListed)
-  const explain = explainerFor(policy)
+  // Behind the PROXY protocol, hop 0 is the PROXY source and, when the balancer took the policy's
+  // first hop, the walk counts from the balancer: explain each hop as resolveClient walked it.
+  const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
+  const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
+  const explain = explainerFor(hop0?.used === true && pc!.balancerIsHop ? afterBalancer(policy) : policy)
   const anomalies = client.anomalies
   const hops: TraceHop[] = []
-  const remote = req?.remoteAddress
+  const remote = hop0?.used === true ? hop0.address : req?.remoteAddress
   const malformedPeer = anomalies.includes('malformed-peer')
 
   // The edge hop, as resolveClient found it. Believed: the client came from the edge header, one

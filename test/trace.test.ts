@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type TraceHop, type TrustPolicy, canonicalizeIp, listEntries, parseTrustProxy, resolveClient, traceClient } from '../src/index.js'
+import { type TraceHop, type TrustPolicy, canonicalizeIp, decodeProxyHeader, listEntries, parseTrustProxy, resolveClient, traceClient } from '../src/index.js'
 import { RANGE_POOL, address, decorated, garbage, rangeList } from './support/arbitraries.js'
 
 const RUNS = Number(process.env.FC_RUNS ?? 300)
@@ -384,5 +384,39 @@ describe('traceClient: a long list', () => {
     const big = parseTrustProxy(Array.from({ length: 10_000 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(','))
     const req = { remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '198.51.100.1, 10.38.15.9, 10.0.2.7' } }
     expect(traceClient(big, req).hops.map((h) => h.matched ?? null)).toEqual(['10.0.0.0/24', '10.0.2.0/24', '10.38.15.0/24', null])
+  })
+})
+
+describe('traceClient behind the PROXY protocol', () => {
+  const header = (source: string) => {
+    const d = decodeProxyHeader(new TextEncoder().encode(`PROXY TCP4 ${source} 10.0.0.1 40000 443\r\n`))
+    if (d.kind !== 'header') throw new Error('no header')
+    return d.header
+  }
+  const request = (source: string, xff: string | undefined, balancerIsHop: boolean) => ({
+    remoteAddress: '127.0.0.9',
+    headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+    proxyProtocol: { loadBalancer: '127.0.0.9', header: header(source), balancerIsHop },
+  })
+
+  it.each([
+    ['a hop count that counts the balancer: the PROXY source is the client, a forged entry ignored', '1', '203.0.113.7', '6.6.6.6', true],
+    ['a hop count of 2: a proxy behind the balancer names the client', '2', '10.0.0.5', '203.0.113.7', true],
+    ['a range list: the PROXY source is untrusted, the client', '127.0.0.9, 10.0.0.0/8', '203.0.113.7', '6.6.6.6', true],
+    ['a range list: a trusted PROXY source, X-Forwarded-For read', '127.0.0.9, 10.0.0.0/8', '10.0.0.5', '203.0.113.7', true],
+    ['a separate balancer policy: the hop count starts at the PROXY source', '1', '10.0.0.5', '203.0.113.7', false],
+  ])('%s', (_name, value, source, xff, balancerIsHop) => {
+    const policy = parseTrustProxy(value)
+    const req = request(source, xff, balancerIsHop)
+    const trace = traceClient(policy, req)
+    const info = resolveClient(policy, req)
+    expect(trace.client).toEqual(info)
+    // Hop 0 is the PROXY source, shown with its own text; every hop before the client is trusted
+    // by the walk's rule, the client is not (or is the left-most entry).
+    expect(trace.hops[0]).toMatchObject({ hop: 0, raw: source, address: source })
+    const walked = trace.hops.filter((h) => h.role === 'proxy' || h.role === 'client')
+    for (const h of walked) expect(h.trusted, `hop ${h.hop}`).toBe(h.role === 'proxy' || trace.stop === 'leftmost')
+    expect(walked.find((h) => h.role === 'client')?.address).toBe(info.ip)
+    expect(trace.stop).toBe('untrusted')
   })
 })
