@@ -197,8 +197,8 @@ describe('built package', () => {
   })
 })
 
-describe('README.md and docs/security.md', () => {
-  const text = ['README.md', 'docs/security.md'].map((f) => readFileSync(join(root, f), 'utf8')).join('\n')
+describe('README.md, docs/infram.md and docs/security.md', () => {
+  const text = ['README.md', 'docs/infram.md', 'docs/security.md'].map((f) => readFileSync(join(root, f), 'utf8')).join('\n')
   const blocks = [...text.matchAll(/<!-- example: (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!] as const)
 
   it('shows the migration examples, byte for byte', () => {

@@ -29,8 +29,12 @@ describe('documented proxy configs', () => {
     expect(withSection).toContain('docs/proxies.md')
   })
 
+  /** docs/proxies.md shows every config; another page is held to the configs it shows. */
+  const shows = (file: string, template: string) =>
+    file === 'docs/proxies.md' || readFileSync(new URL(file, ROOT), 'utf8').includes(`<!-- rendered from test/proxies/templates/${template} -->`)
+
   for (const file of withSection) {
-    for (const kind of KINDS) {
+    for (const kind of KINDS.filter((k) => shows(file, PROXIES[k].template))) {
       it(`${file}: the ${kind} config is ${PROXIES[kind].template} as the tests run it`, () => {
         const text = readFileSync(new URL(file, ROOT), 'utf8')
         expect(documentedConfig(text, PROXIES[kind].template)).toBe(renderForDocs(kind))
@@ -38,7 +42,7 @@ describe('documented proxy configs', () => {
     }
   }
 
-  for (const file of withSection) {
+  for (const file of withSection.filter((f) => shows(f, 'haproxy.cfg.tmpl (chain: server line)'))) {
     it(`${file}: the HAProxy-in-front-of-nginx server line is the template's, as the chain test runs it`, () => {
       const text = readFileSync(new URL(file, ROOT), 'utf8')
       const serverLine = renderForDocs('haproxy', DOC_CHAIN_HAPROXY)
