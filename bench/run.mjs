@@ -17,6 +17,7 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { cpuModel } from './machine.mjs'
 
 // Bytes per call need `gc()`: re-run this file under --expose-gc when it is not there.
 if (typeof globalThis.gc !== 'function') {
@@ -48,13 +49,6 @@ const log = (line = '') => process.stdout.write(line + '\n')
 // ---------------------------------------------------------------------------------------------
 // Machine
 
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))
-    if (m) return m[1].trim()
-  } catch {}
-  return os.cpus()[0]?.model ?? 'unknown'
-}
 const machine = {
   cpu: cpuModel(),
   cores: os.availableParallelism?.() ?? os.cpus().length,

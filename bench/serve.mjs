@@ -18,6 +18,7 @@ import { Agent, request } from 'node:http'
 import os from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { timeIt } from './measure.mjs'
+import { cpuModel } from './machine.mjs'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
 const MS = Number(process.env.BENCH_SERVE_MS ?? 1000)
@@ -45,13 +46,6 @@ function cpuMs(pid) {
   }
 }
 
-function cpuModel() {
-  try {
-    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))
-    if (m) return m[1].trim()
-  } catch {}
-  return os.cpus()[0]?.model ?? 'unknown'
-}
 
 /** Starts a server process that says "listening on http://127.0.0.1:PORT" on stderr; resolves with its pid, port and a stop function. */
 function startProcess(args, env = process.env) {
