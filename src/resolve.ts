@@ -476,7 +476,9 @@ export function resolveClient(
   if (W.malformed) anomalies.push('malformed-entry')
   if (W.short) anomalies.push('short-chain')
   if (W.fnError) anomalies.push('trust-function-error')
-  if (p?._kind === KIND_HOPS && chain[0] !== undefined && !W.malformedPeer && !isLocalPeer(chain[0])) {
+  // The peer that connected: behind the PROXY protocol the balancer, not hop 0 (the client it accepted).
+  const connected = pc === undefined ? chain[0] : pc.loadBalancer
+  if (p?._kind === KIND_HOPS && connected !== undefined && !W.malformedPeer && !isLocalPeer(connected)) {
     anomalies.push('hop-count-public-peer')
   }
   const peerTrusted = W.peerTrusted && !W.malformedPeer

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import express from 'express'
 import fastify from 'fastify'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { auditFields, parseTrustProxy, resolveClient } from '../src/index.js'
+import { auditFields, decodeProxyHeader, parseTrustProxy, resolveClient } from '../src/index.js'
 import { clientIp } from '../src/adapters/express.js'
 import { fastifyClientIp } from '../src/adapters/fastify.js'
 import { checkListener, listenerWarning } from '../src/adapters/node.js'
@@ -51,6 +51,23 @@ describe('per request: a public socket peer under a hop count', () => {
     const info = resolveClient(parseTrustProxy('1'), { remoteAddress: '192.0.2.2', headers: { 'x-forwarded-for': '6.6.6.6' } })
     expect(info).toMatchObject({ ip: '6.6.6.6', peer: '192.0.2.2', trustedHops: 1 })
     expect(info.anomalies).toContain(CODE)
+  })
+
+  it.each([
+    // balancer (the TCP peer), PROXY source, flagged
+    ['127.0.0.9', '203.0.113.7', false],
+    ['10.0.0.2', '2001:db8::7', false],
+    ['192.0.2.2', '203.0.113.7', true],
+  ] as const)('behind the PROXY protocol the balancer %s decides, not the PROXY source %s: flagged %s', (balancer, source, flagged) => {
+    const decoded = decodeProxyHeader(new TextEncoder().encode(`PROXY ${source.includes(':') ? 'TCP6' : 'TCP4'} ${source} ${source.includes(':') ? '2001:db8::1' : '10.0.0.1'} 40000 443\r\n`))
+    if (decoded.kind !== 'header') throw new Error('no header')
+    const info = resolveClient(hops, {
+      remoteAddress: balancer,
+      headers: { 'x-forwarded-for': '6.6.6.6' },
+      proxyProtocol: { loadBalancer: balancer, header: decoded.header, balancerIsHop: true },
+    })
+    expect(info).toMatchObject({ ip: source, peer: balancer, source: 'proxy-protocol' })
+    expect(info.anomalies.includes(CODE)).toBe(flagged)
   })
 
   it.each([['loopback'], ['false'], ['true'], ['192.0.2.2']])('no such anomaly under TRUST_PROXY=%s', (value) => {
