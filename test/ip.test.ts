@@ -30,7 +30,6 @@ const valid: [string, string, string][] = [
   ['link-local zone with allowed punctuation', 'fe80::1%en0.1_a~b-c', 'fe80::1%en0.1_a~b-c'],
   ['link-local zone in brackets with port', '[fe80::1%25]:80', 'fe80::1%25'],
   ['zone dropped on a global address', '2001:db8::1%eth0', '2001:db8::1'],
-  ['zone dropped on a mapped address', '::ffff:192.0.2.1%eth0', '192.0.2.1'],
 ]
 
 const invalid: [string, string][] = [
@@ -63,6 +62,10 @@ const invalid: [string, string][] = [
   ['zone with a quote', 'fe80::1%"x'],
   ['zone with a colon', 'fe80::1%a:b'],
   ['IPv4 with zone', '1.2.3.4%eth0'],
+  // Issue 11, point 6: a zone on an IPv4-mapped address is refused like a zone on IPv4 itself.
+  ['zone on a mapped address, like a zone on IPv4', '::ffff:192.0.2.1%eth0'],
+  ['zone on a mapped address in hex', '::ffff:c000:201%eth0'],
+  ['zone on a mapped address in brackets with port', '[::ffff:192.0.2.1%eth0]:80'],
   ['IPv4 in brackets', '[1.2.3.4]'],
   ['unclosed bracket', '[::1'],
   ['text after the bracket', '[::1]x'],
