@@ -10,11 +10,11 @@ import fc from 'fast-check'
 import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
-import { canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
+import { TrustProxyError, canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { readIPv4Item, readIPv6Item } from '../src/headers.js'
 import { P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
-import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, rangeList } from './support/arbitraries.js'
+import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, rangeList, trustAllPieces, unspecifiedEntry } from './support/arbitraries.js'
 
 const require = createRequire(import.meta.url)
 /** The ipaddr.js that proxy-addr 2.0.8 itself uses (1.9.x), to know what it calls valid. */
@@ -162,6 +162,11 @@ describe('parseTrustProxy(p.toString()) equals p', () => {
     fc.tuple(mapped, fc.integer({ min: 0, max: 128 })).map(([a, p]) => `${a}/${p}`),
     fc.integer({ min: 0, max: 32 }).map((p) => `10.1.2.3/${['0.0.0.0', '128.0.0.0', '255.0.0.0', '255.255.255.0', '255.255.255.255'][p % 5]}`),
     fc.integer({ min: 10, max: 128 }).map((p) => `fe80::1%eth0/${p}`),
+    // Issue 11: the unspecified addresses with prefixes and masks (refused as /32 and /128),
+    // mapped addresses with short prefixes (refused), trust-all in pieces (warned).
+    unspecifiedEntry,
+    mappedAnyPrefix,
+    trustAllPieces.filter((t) => t.value !== '').map((t) => t.value),
   )
   const value = fc.oneof(
     fc.constantFrom('', 'false', '0', 'off', 'no', 'true', 'on', 'yes', 'TRUE'),
@@ -171,18 +176,31 @@ describe('parseTrustProxy(p.toString()) equals p', () => {
     ),
   )
   it('for every accepted value', () => {
+    let refused = 0
     fc.assert(
       fc.property(value, (v) => {
-        const p = parseTrustProxy(v)
+        let p: TrustPolicy
+        try {
+          p = parseTrustProxy(v)
+        } catch (e) {
+          // Only the entries issue 11 decided to refuse may be refused here.
+          expect(e).toBeInstanceOf(TrustProxyError)
+          expect(['unspecified-address', 'mapped-prefix']).toContain((e as TrustProxyError).reason)
+          refused++
+          return
+        }
         const q = parseTrustProxy(p.toString())
         expect({ kind: q.kind, hops: q.hops, ranges: [...q.ranges] }).toEqual({ kind: p.kind, hops: p.hops, ranges: [...p.ranges] })
         // And it decides the same on addresses.
         for (const a of ['10.1.2.3', '127.0.0.1', '::1', 'fe80::1%eth0', '100.64.0.1', '2001:db8::1']) {
           expect(q.trust(a, 0)).toBe(p.trust(a, 0))
         }
+        // And warns the same about trusting everything.
+        expect(q.warnings.filter((w) => w.code === 'trust-all').length).toBe(p.warnings.filter((w) => w.code === 'trust-all').length)
       }),
       { numRuns: RUNS },
     )
+    expect(refused).toBeLessThan(RUNS / 2)
   })
 })
 
