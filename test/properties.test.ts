@@ -10,11 +10,11 @@ import fc from 'fast-check'
 import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
-import { TrustProxyError, canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
+import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { readIPv4Item, readIPv6Item } from '../src/headers.js'
 import { P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
-import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, rangeList, trustAllPieces, unspecifiedEntry } from './support/arbitraries.js'
+import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, zonedMapped } from './support/arbitraries.js'
 
 const require = createRequire(import.meta.url)
 /** The ipaddr.js that proxy-addr 2.0.8 itself uses (1.9.x), to know what it calls valid. */
@@ -30,9 +30,20 @@ const policyArb: fc.Arbitrary<TrustPolicy> = fc.oneof(
   rangeList.map((r) => parseTrustProxy(r)),
 )
 
-const entry = fc.oneof({ weight: 5, arbitrary: decorated }, { weight: 1, arbitrary: garbage })
+/** Issue 11's request-time edges: long padding on both sides, zones on mapped addresses, Unicode white space. */
+const edgeEntry = fc.oneof(
+  fc.tuple(padding, address, padding).map(([l, a, r]) => l + a + r),
+  zonedMapped,
+  fc.tuple(unicodeSpace, address, fc.boolean()).map(([u, a, before]) => (before ? u + a : a + u)),
+)
+const entry = fc.oneof({ weight: 5, arbitrary: decorated }, { weight: 1, arbitrary: garbage }, { weight: 1, arbitrary: edgeEntry })
 const header = fc.array(entry, { maxLength: 8 }).map((es) => es.join(','))
-const peer = fc.oneof({ weight: 6, arbitrary: address }, { weight: 1, arbitrary: fc.constantFrom(undefined, '', 'ohno', '0.0.0.0') })
+const peer = fc.oneof(
+  { weight: 6, arbitrary: address },
+  { weight: 1, arbitrary: fc.constantFrom(undefined, null, '', 'ohno', '0.0.0.0') },
+  // Issue 11: socket values that are not strings, zoned mapped and padded addresses.
+  { weight: 1, arbitrary: fc.oneof(oddPeer, zonedMapped, fc.tuple(padding, address, padding).map(([l, a, r]) => l + a + r)) },
+) as fc.Arbitrary<string | undefined>
 
 /** The canonical forms of every comma-separated item of a header. */
 function canonicalItems(h: string): Set<string | undefined> {
@@ -48,6 +59,8 @@ describe('the result is an address from the request, canonical, never other text
         expect(canonicalizeIp(ip)).toBe(ip)
         const fromPeer = typeof remote === 'string' && canonicalizeIp(remote) === ip
         expect(fromPeer || canonicalItems(xff).has(ip)).toBe(true)
+        // A socket value that is no address gives no client at all.
+        if (remote !== undefined && remote !== null && canonicalizeIp(remote) === undefined) expect.unreachable(`client ${ip} from peer ${String(remote)}`)
       }),
       { numRuns: RUNS },
     )
@@ -90,7 +103,7 @@ describe('nothing thrown at request time', () => {
       fc.constantFrom('x-forwarded-for', 'forwarded', 'x-forwarded-proto', 'x-forwarded-host', 'host', 'x-real-ip', '__proto__', 'constructor', 'toString'),
       fc.string(),
     )
-    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.string()), fc.anything())
+    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.string()), fc.anything(), oddHost, header)
     const headers = fc.dictionary(key, value)
     const opt = fc.constantFrom(undefined, { header: 'forwarded' }, { header: 'x-real-ip' }, { header: 'X-Forwarded-For' })
     fc.assert(
@@ -99,6 +112,8 @@ describe('nothing thrown at request time', () => {
         expect(['http', 'https']).toContain(info.protocol)
         expect(info.ip === undefined || canonicalizeIp(info.ip) === info.ip).toBe(true)
         expect(info.chain.every((a) => a === undefined || canonicalizeIp(a) === a)).toBe(true)
+        // Issue 11: a host given is always a valid one.
+        expect(info.host === undefined || isValidHost(info.host)).toBe(true)
       }),
       { numRuns: RUNS },
     )
@@ -137,7 +152,7 @@ describe('the socket peer', () => {
 
 describe('spoofing: what the client writes on the left never changes the answer', () => {
   it('prefixing any entries to the header keeps the result when the client hop is untrusted and valid', () => {
-    const anything = fc.array(fc.oneof(decorated, garbage, fc.string()), { minLength: 1, maxLength: 5 }).map((x) => x.join(','))
+    const anything = fc.array(fc.oneof(decorated, garbage, fc.string(), edgeEntry), { minLength: 1, maxLength: 5 }).map((x) => x.join(","))
     fc.assert(
       fc.property(policyArb, address, fc.array(decorated, { minLength: 1, maxLength: 6 }), anything, (policy, remote, entries, forged) => {
         const xff = entries.join(', ')
