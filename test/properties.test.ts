@@ -152,7 +152,7 @@ describe('the socket peer', () => {
 
 describe('spoofing: what the client writes on the left never changes the answer', () => {
   it('prefixing any entries to the header keeps the result when the client hop is untrusted and valid', () => {
-    const anything = fc.array(fc.oneof(decorated, garbage, fc.string(), edgeEntry), { minLength: 1, maxLength: 5 }).map((x) => x.join(","))
+    const anything = fc.array(fc.oneof(decorated, garbage, fc.string(), edgeEntry), { minLength: 1, maxLength: 5 }).map((x) => x.join(','))
     fc.assert(
       fc.property(policyArb, address, fc.array(decorated, { minLength: 1, maxLength: 6 }), anything, (policy, remote, entries, forged) => {
         const xff = entries.join(', ')
