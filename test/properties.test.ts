@@ -12,7 +12,7 @@ import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { readIPv4Item, readIPv6Item } from '../src/headers.js'
-import { P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from '../src/ip.js'
+import { P, formatParsed, parseAddress, parseIPv4, parseIPv6, parseItem } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
 import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, zonedMapped } from './support/arbitraries.js'
 
@@ -394,6 +394,8 @@ describe('the right-to-left fast paths read exactly what the general parser read
     garbage,
     fc.array(alphabet, { maxLength: 20 }).map((x) => x.join('')),
     fc.tuple(ipv6Groups, fc.constantFrom('', ' ', '\t')).map(([g, ws]) => ws + g.map((x) => x.toString(16)).join(':') + ws),
+    // Issue 11: padding up to and past the item bound, on either side.
+    fc.tuple(padding, fc.oneof(ipv4, ipv6), padding).map(([l, a, r]) => l + a + r),
   )
   const prefix = fc.constantFrom('', '6.6.6.6,', 'junk, ', ',', '2001:db8::9 ,  ')
   for (const [name, read] of [
@@ -411,6 +413,8 @@ describe('the right-to-left fast paths read exactly what the general parser read
           expect(comma).toBe(s.lastIndexOf(','))
           const fast = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(s) }
           const trimmed = s.slice(comma + 1).trim()
+          // The same bound as every reader (parseItem), then the same address.
+          expect(parseItem(s, comma + 1, s.length)).toBe(true)
           expect(parseAddress(trimmed, 0, trimmed.length)).toBe(true)
           const general = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(trimmed) }
           if (general.family === 4) general.w = fast.w
