@@ -45,6 +45,6 @@ export default defineConfig({
     testTimeout: 60_000,
     // The properties run with a fixed seed and fewer runs, so that a mutant's verdict repeats.
     setupFiles: ['test/support/mutation-setup.ts'],
-    env: { FC_RUNS: process.env.FC_RUNS ?? '25', ...(vectors ? { TRUST_PROXY_VECTORS: vectors } : {}) },
+    env: { FC_RUNS: process.env.FC_RUNS ?? '8', ...(vectors ? { TRUST_PROXY_VECTORS: vectors } : {}) },
   },
 })
