@@ -17,6 +17,7 @@ export const MUTATION_TESTS = [
   'test/config-edges.test.ts',
   'test/host-validation.test.ts',
   'test/core-details.test.ts',
+  'test/messages.test.ts',
   'test/vectors-proxy-addr.test.ts',
   'test/vectors-realclientip.test.ts',
   'test/adapters-audit.test.ts',
@@ -46,7 +47,8 @@ export default defineConfig({
     testTimeout: 60_000,
     // Keep the test files' modules loaded between mutants: Stryker switches mutants at run time
     // (the mutated code checks which mutant is active), so re-importing fast-check, proxy-addr and
-    // every test file for each of thousands of mutants would only cost time.
+    // every test file for each of thousands of mutants would only cost time. (Static mutants, in
+    // code run at import, then never become active: they count as survivors, never as kills.)
     isolate: false,
     // The properties run with a fixed seed and fewer runs, so that a mutant's verdict repeats.
     setupFiles: ['test/support/mutation-setup.ts'],

@@ -4,8 +4,9 @@
 // killed, with its place and replacement, so that each can be given a test or a reason.
 import { readFileSync } from 'node:fs'
 
-const file = process.argv[2] ?? 'reports/mutation/mutation.json'
-const report = JSON.parse(readFileSync(file, 'utf8'))
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['reports/mutation/mutation.json']
+// Several reports (one per group of files, scripts/mutation-by-file.sh) are merged.
+const report = { files: Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(f, 'utf8')).files)) }
 const DETECTED = new Set(['Killed', 'Timeout'])
 const UNDETECTED = new Set(['Survived', 'NoCoverage'])
 
@@ -22,7 +23,7 @@ for (const [name, f] of Object.entries(report.files).sort()) {
     else c.other++
     if (UNDETECTED.has(m.status)) {
       const line = f.source.split('\n')[m.location.start.line - 1] ?? ''
-      open.push({ file: name, line: m.location.start.line, col: m.location.start.column, mutator: m.mutatorName, replacement: m.replacement, status: m.status, code: line.trim() })
+      open.push({ file: name, line: m.location.start.line, col: `${m.location.start.column}-${m.location.end.line === m.location.start.line ? '' : m.location.end.line + ':'}${m.location.end.column}`, mutator: m.mutatorName, replacement: m.replacement, status: m.status, code: line.trim() })
     }
   }
   const detected = c.killed + c.timeout

@@ -46,6 +46,8 @@ const valid: [string, string][] = [
   ['IPv6 loopback', '[::1]:6989'],
   ['an IPv4-mapped IPv6 literal', '[::ffff:192.0.2.1]'],
   ['an upper-case IPv6 literal', '[2001:DB8::1]'],
+  ['the first and last letters of both cases', 'Aa.Zz.example'],
+  ['a label of only letters at the ASCII edges', 'az.AZ'],
 ]
 
 const invalid: [string, string][] = [
@@ -97,6 +99,13 @@ const invalid: [string, string][] = [
   ['IPv4 in brackets', '[192.0.2.1]'],
   ['not an IPv6 address in brackets', '[example.com]'],
   ['empty brackets', '[]'],
+  ['the character before A', '@.example'],
+  ['the character after Z', '[.example'],
+  ['the character before a', '`.example'],
+  ['the character after z', '{.example'],
+  ['non-ASCII before a port', 'ä:80'],
+  ['a bare number with a port', '1:80'],
+  ['IPv4 shorthand with a port', '127.1:80'],
 ]
 
 describe('isValidHost', () => {
@@ -105,6 +114,13 @@ describe('isValidHost', () => {
   })
   it.each(invalid)('refuses %s: %j', (_name, h) => {
     expect(isValidHost(h)).toBe(false)
+  })
+  it('judges an IPv4-mapped literal by its own address, whatever was parsed before', () => {
+    // The parser keeps its last result in scratch fields: the mapped check must read the IPv4 value.
+    expect(isValidHost('[::]')).toBe(false)
+    expect(isValidHost('[::ffff:192.0.2.1]')).toBe(true)
+    expect(isValidHost('[2001:db8::1]')).toBe(true)
+    expect(isValidHost('[::ffff:0.0.0.0]')).toBe(false)
   })
   it('refuses what is not a string', () => {
     for (const v of [undefined, null, 42, {}, ['example.com']]) expect(isValidHost(v as never)).toBe(false)
