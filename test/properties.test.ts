@@ -12,9 +12,9 @@ import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { readIPv4Item, readIPv6Item } from '../src/headers.js'
-import { P, formatParsed, parseAddress, parseIPv4, parseIPv6, parseItem } from '../src/ip.js'
+import { MAX_ITEM_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6, parseItem } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
-import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, zonedMapped } from './support/arbitraries.js'
+import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, v6Text, zonedMapped } from './support/arbitraries.js'
 
 const require = createRequire(import.meta.url)
 /** The ipaddr.js that proxy-addr 2.0.8 itself uses (1.9.x), to know what it calls valid. */
@@ -428,4 +428,47 @@ describe('the right-to-left fast paths read exactly what the general parser read
       expect(accepted).toBeGreaterThan(RUNS / 2)
     })
   }
+})
+
+describe('the right-to-left fast paths take every plain item they exist for', () => {
+  // Their contract is speed: a plain item that fell through to the general reader would still be
+  // read right, so only these properties see it (and mutation testing would call it equivalent).
+  const prefix = fc.constantFrom('', '6.6.6.6,', 'junk, ', ',', '2001:db8::9 ,  ')
+  const ws = fc.constantFrom('', ' ', '\t', '  \t')
+  it('IPv4: strict dotted decimal with white space around it, after any prefix', () => {
+    fc.assert(
+      fc.property(prefix, ws, ipv4, ws, (pre, l, a, r) => {
+        const s = pre + l + a + r
+        expect(readIPv4Item(s, s.length)).toBe(s.lastIndexOf(','))
+        expect(formatParsed(s)).toBe(a)
+      }),
+      { numRuns: RUNS * 2 },
+    )
+  })
+  it('IPv6: hex groups with at most one "::", in any case, neither mapped nor unspecified', () => {
+    const v6 = fc
+      .tuple(ipv6Groups, fc.record({ compressAt: fc.integer({ min: -1, max: 7 }), upper: fc.boolean(), pad: fc.boolean(), dottedTail: fc.constant(false) }))
+      .filter(([g]) => !(g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff))
+      .map(([g, style]) => v6Text(g, style))
+    fc.assert(
+      fc.property(prefix, ws, v6, ws, (pre, l, a, r) => {
+        const s = pre + l + a + r
+        expect(readIPv6Item(s, s.length)).toBe(s.lastIndexOf(','))
+        expect(formatParsed(s)).toBe(canonicalizeIp(a))
+      }),
+      { numRuns: RUNS * 2 },
+    )
+  })
+  it('both, at the item bound: 192 characters are read by the fast path, 193 are not', () => {
+    for (const a of ['1.2.3.4', '2001:db8::1', 'A:b:C:d:E:f:0:1']) {
+      const read = a.includes(':') ? readIPv6Item : readIPv4Item
+      for (const [left, right] of [[MAX_ITEM_LENGTH - a.length, 0], [0, MAX_ITEM_LENGTH - a.length], [5, MAX_ITEM_LENGTH - a.length - 5]] as const) {
+        const item = ' '.repeat(left) + a + '\t'.repeat(right)
+        expect(read(`9.9.9.9,${item}`, 8 + item.length)).toBe(7)
+        expect(read(item, item.length)).toBe(-1)
+        expect(read(`9.9.9.9, ${item}`, 9 + item.length)).toBe(-2)
+        expect(read(` ${item}`, 1 + item.length)).toBe(-2)
+      }
+    }
+  })
 })
