@@ -218,6 +218,21 @@ describe('headers: reading what a request carries', () => {
     expect(listEntries(value as never)).toEqual(entries)
   })
 
+  it('a single-IP header given as a one-line array is read like the string', () => {
+    expect(listEntries(['1.2.3.4'], 'x-real-ip')).toEqual(['1.2.3.4'])
+    expect(listEntries([' 1.2.3.4 '], 'x-real-ip')).toEqual(['1.2.3.4'])
+    expect(resolveClient(parseTrustProxy('loopback'), { remoteAddress: '127.0.0.1', headers: { 'x-real-ip': ['203.0.113.5'] } }, { header: 'x-real-ip' }).ip).toBe('203.0.113.5')
+  })
+
+  it('X-Forwarded-For lines are joined with commas, in order, with white space kept out of the entries', () => {
+    expect(listEntries(['1.1.1.1', ' 2.2.2.2 ', '3.3.3.3, 4.4.4.4'])).toEqual(['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4'])
+    expect(listEntries(['1.1.1.1', ''])).toEqual(['1.1.1.1', undefined])
+    expect(listEntries(['', '1.1.1.1'])).toEqual([undefined, '1.1.1.1'])
+    expect(listEntries([' ', ' '])).toEqual([undefined, undefined])
+    expect(listEntries('1.1.1.1,')).toEqual(['1.1.1.1', undefined])
+    expect(listEntries(',1.1.1.1')).toEqual([undefined, '1.1.1.1'])
+  })
+
   it('listEntries reads a header name in any case', () => {
     expect(listEntries('for=1.2.3.4', 'Forwarded')).toEqual(['1.2.3.4'])
     expect(listEntries('1.2.3.4', 'X-Real-IP')).toEqual(['1.2.3.4'])
@@ -247,6 +262,20 @@ describe('headers: reading what a request carries', () => {
     ['an element without for=', 'proto=https', [undefined]],
     ['a giant element stops the reading', `for=1.1.1.1, for=2.2.2.2;x=${'a'.repeat(1100)}`, [undefined]],
     ['an element of 1024 characters is read', `for=2.2.2.2;x=${'a'.repeat(1024 - 16)}`, ['2.2.2.2']],
+    // Found by mutation testing: every tchar is allowed in a parameter name, nothing else.
+    ['every tchar in a parameter name', "for=1.2.3.4;!#$%&'*+-.^_`|~09AZaz=x", ['1.2.3.4']],
+    ...['/', ':', '@', '[', ']', '{', '}', '(', ')', '<', '>', '?', '\\', ' x'].map((c): [string, string, (string | undefined)[]] => [`a parameter name with ${JSON.stringify(c)}`, `for=1.2.3.4;a${c}b=x`, [undefined]]),
+    ['an escaped quote keeps a comma inside the quotes', 'for="x\\",y", for=1.2.3.4', [undefined, '1.2.3.4']],
+    ['an escaped backslash before the closing quote ends it', 'for="x\\\\", for=1.2.3.4', [undefined, '1.2.3.4']],
+    ['three backslashes before a quote: escaped', 'for="x\\\\\\",y", for=1.2.3.4', [undefined, '1.2.3.4']],
+    ['a quoted for= first in a header', 'for="1.2.3.4"', ['1.2.3.4']],
+    ['a quoted for= with a comma and an escaped quote, then a plain one', 'for="a,\\"b", for="5.6.7.8"', [undefined, '5.6.7.8']],
+    ['white space before the name', '  for=1.2.3.4', ['1.2.3.4']],
+    ['white space after an unquoted value', 'for=1.2.3.4  ;proto=https', ['1.2.3.4']],
+    ['a name that only starts like for', 'forx=1.2.3.4', [undefined]],
+    ['a name that only starts like proto', 'for=1.2.3.4;protox=a;protoy=b', ['1.2.3.4']],
+    ['FoR in mixed case', 'FoR=1.2.3.4', ['1.2.3.4']],
+    ['an element that ends inside a quoted value', 'for="1.2.3.4', [undefined]],
   ])('Forwarded: %s', (_name, value, entries) => {
     expect(listEntries(value, 'forwarded')).toEqual(entries)
   })
