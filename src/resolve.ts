@@ -144,6 +144,8 @@ function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): bo
   const cursor = saveCursor()
   const scratch = saveScratch()
   const w = { ...W }
+  // A walk inside the function (resolveClientIp) must not append its hops to this walk's chain.
+  W.chain = null
   let trusted = false
   let threw = false
   try {

@@ -368,3 +368,18 @@ describe('resolveClient details', () => {
     expect(resolveClientIp(parseTrustProxy('loopback'), '127.0.0.1', ['2.2.2.2'])).toBe('2.2.2.2')
   })
 })
+
+describe('a custom trust function that walks another request', () => {
+  it('does not move the cursor of a Forwarded or single-IP walk (found by mutation testing)', () => {
+    const inner = parseTrustProxy('loopback')
+    const fn = (addr: string | undefined, hop: number) => {
+      resolveClientIp(inner, '127.0.0.1', '9.9.9.9, 8.8.8.8, 7.7.7.7')
+      resolveClient(inner, { remoteAddress: '127.0.0.1', headers: { forwarded: 'for=1.1.1.1, for=2.2.2.2' } }, { header: 'forwarded' })
+      return hop < 2 && addr !== undefined
+    }
+    const fwd = resolveClient(fn, { remoteAddress: '10.0.0.1', headers: { forwarded: 'for=198.51.100.1, for=203.0.113.9;proto=https, for=10.0.0.2;proto=https' } }, { header: 'forwarded' })
+    expect(fwd).toMatchObject({ ip: '203.0.113.9', chain: ['10.0.0.1', '10.0.0.2', '203.0.113.9'], trustedHops: 2, protocol: 'https' })
+    const single = resolveClient(fn, { remoteAddress: '10.0.0.1', headers: { 'x-real-ip': '203.0.113.9' } }, { header: 'x-real-ip' })
+    expect(single).toMatchObject({ ip: '203.0.113.9', trustedHops: 1, anomalies: [] })
+  })
+})
