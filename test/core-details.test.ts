@@ -380,6 +380,6 @@ describe('a custom trust function that walks another request', () => {
     const fwd = resolveClient(fn, { remoteAddress: '10.0.0.1', headers: { forwarded: 'for=198.51.100.1, for=203.0.113.9;proto=https, for=10.0.0.2;proto=https' } }, { header: 'forwarded' })
     expect(fwd).toMatchObject({ ip: '203.0.113.9', chain: ['10.0.0.1', '10.0.0.2', '203.0.113.9'], trustedHops: 2, protocol: 'https' })
     const single = resolveClient(fn, { remoteAddress: '10.0.0.1', headers: { 'x-real-ip': '203.0.113.9' } }, { header: 'x-real-ip' })
-    expect(single).toMatchObject({ ip: '203.0.113.9', trustedHops: 1, anomalies: [] })
+    expect(single).toMatchObject({ ip: '203.0.113.9', chain: ['10.0.0.1', '203.0.113.9'], trustedHops: 1, anomalies: ['missing-forwarded-proto'] })
   })
 })
