@@ -374,6 +374,9 @@ describe('a custom trust function that walks another request', () => {
     const inner = parseTrustProxy('loopback')
     const fn = (addr: string | undefined, hop: number) => {
       resolveClientIp(inner, '127.0.0.1', '9.9.9.9, 8.8.8.8, 7.7.7.7')
+      // A walk that ends on a malformed entry, and one with no address: their findings stay theirs.
+      resolveClientIp(inner, '127.0.0.1', '1.1.1.1, junk')
+      resolveClientIp(inner, undefined, undefined)
       resolveClient(inner, { remoteAddress: '127.0.0.1', headers: { forwarded: 'for=1.1.1.1, for=2.2.2.2' } }, { header: 'forwarded' })
       return hop < 2 && addr !== undefined
     }
@@ -381,5 +384,47 @@ describe('a custom trust function that walks another request', () => {
     expect(fwd).toMatchObject({ ip: '203.0.113.9', chain: ['10.0.0.1', '10.0.0.2', '203.0.113.9'], trustedHops: 2, protocol: 'https' })
     const single = resolveClient(fn, { remoteAddress: '10.0.0.1', headers: { 'x-real-ip': '203.0.113.9' } }, { header: 'x-real-ip' })
     expect(single).toMatchObject({ ip: '203.0.113.9', chain: ['10.0.0.1', '203.0.113.9'], trustedHops: 1, anomalies: ['missing-forwarded-proto'] })
+  })
+})
+
+describe('resolveClient with what callers really pass (found by mutation testing)', () => {
+  it('a trust function with a peer that has no address is asked with undefined at hop 0', () => {
+    const calls: [string | undefined, number][] = []
+    const fn = (addr: string | undefined, hop: number) => {
+      calls.push([addr, hop])
+      return true
+    }
+    expect(resolveClient(fn, { remoteAddress: undefined, headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } })).toMatchObject({ ip: '203.0.113.5', anomalies: [] })
+    expect(calls).toEqual([[undefined, 0]])
+  })
+
+  it('a trust function and a trusted proxy that sends only X-Forwarded-Proto: missing-forwarded-for, no throw', () => {
+    const info = resolveClient(() => true, { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-proto': 'https' } })
+    expect(info).toMatchObject({ ip: '127.0.0.1', protocol: 'https', anomalies: ['missing-forwarded-for'] })
+  })
+
+  it('a request without headers, or no request at all, is the socket alone', () => {
+    expect(resolveClient(parseTrustProxy('loopback'), { remoteAddress: '127.0.0.1' })).toMatchObject({ ip: '127.0.0.1', anomalies: [] })
+    expect(resolveClient(parseTrustProxy('unix'), undefined as never)).toMatchObject({ ip: undefined, peer: undefined, chain: [undefined], protocol: 'http', anomalies: [] })
+    expect(resolveClient(parseTrustProxy('loopback'), null as never)).toMatchObject({ ip: undefined, chain: [undefined] })
+  })
+
+  it('a result is not changed by the walks that come after it', () => {
+    const lo = parseTrustProxy('loopback')
+    const info = resolveClient(lo, { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.5' } })
+    resolveClientIp(lo, '127.0.0.1', '127.0.0.2, 127.0.0.3')
+    resolveClientIp(lo, '10.9.9.9', '1.1.1.1')
+    expect(info.chain).toEqual(['127.0.0.1', '203.0.113.5'])
+  })
+
+  it('null is refused as a policy with the message that says what to pass', () => {
+    expect(() => resolveClientIp(null as never, '127.0.0.1')).toThrow(/policy must be a TrustPolicy/)
+    expect(() => resolveClientIp({} as never, '127.0.0.1')).toThrow(/policy must be a TrustPolicy/)
+    expect(() => resolveClient('loopback' as never, { remoteAddress: '127.0.0.1' })).toThrow(/policy must be a TrustPolicy/)
+  })
+
+  it('a trust function that returns a truthy non-boolean is trusted; one that returns nothing is not', () => {
+    expect(resolveClientIp((() => 1) as never, '127.0.0.1', '203.0.113.5')).toBe('203.0.113.5')
+    expect(resolveClientIp((() => undefined) as never, '127.0.0.1', '203.0.113.5')).toBe('127.0.0.1')
   })
 })
