@@ -37,6 +37,8 @@ const valid: [string, string, string][] = [
   ['all zeros but the last group', '0:0:0:0:0:0:0:1', '::1'],
   ['all zeros but the first group', '1:0:0:0:0:0:0:0', '1::'],
   ['upper-case link-local keeps its zone', 'FE80::1%eth0', 'fe80::1%eth0'],
+  ['upper-case link-local without a zone gets none', 'FE80::1', 'fe80::1'],
+  ['link-local in full form without a zone', 'fe80:0:0:0:0:0:0:1', 'fe80::1'],
   ['non-canonical link-local keeps its zone', 'fe80:0::1%eth0', 'fe80::1%eth0'],
   ['zone on the last link-local prefix', 'febf::1%eth0', 'febf::1%eth0'],
   ['zone dropped just past link-local', 'fec0::1%eth0', 'fec0::1'],
