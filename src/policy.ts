@@ -536,8 +536,10 @@ function collectOverlapWarnings(parsed: Parsed[], warnings: Warnings): void {
       }
     }
   }
-  nestedWarnings(v4, warnings)
-  nestedWarnings(v6, warnings)
+  // One warning per pair of entries, even when both hold IPv4 and IPv6 ranges (uniquelocal in private).
+  const reported = new Set<string>()
+  nestedWarnings(v4, warnings, reported)
+  nestedWarnings(v6, warnings, reported)
   // Trust-all however it is written: 0.0.0.0/0, or 0.0.0.0/1 and 128.0.0.0/1, or a provider list
   // that happens to add up. (The spans are sorted by start now.)
   if (coversFamily(v4, 0n, 0xffffffffn, undefined)) warnings.add('trust-all', undefined, () => trustAllMessage('IPv4', '0.0.0.0/0'))
@@ -583,9 +585,8 @@ interface Span<T extends number | bigint> {
  * when it starts inside the widest block seen so far. (A zoned range is nested only in a range
  * of the same zone or of none.)
  */
-function nestedWarnings<T extends number | bigint>(spans: Span<T>[], warnings: Warnings): void {
+function nestedWarnings<T extends number | bigint>(spans: Span<T>[], warnings: Warnings, reported: Set<string>): void {
   spans.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end > b.end ? -1 : a.end < b.end ? 1 : 0))
-  const reported = new Set<string>()
   let outer: Span<T> | undefined
   for (const item of spans) {
     const inside = outer !== undefined && item.start <= outer.end && (outer.zone === '' || outer.zone === item.zone)

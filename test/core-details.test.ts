@@ -428,3 +428,57 @@ describe('resolveClient with what callers really pass (found by mutation testing
     expect(resolveClientIp((() => undefined) as never, '127.0.0.1', '203.0.113.5')).toBe('127.0.0.1')
   })
 })
+
+describe('policy details found by mutation testing', () => {
+  it('a Unix socket peer is trusted under all and a hop count, not under none', () => {
+    const req = { remoteAddress: undefined, headers: { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https' } }
+    expect(resolveClient(parseTrustProxy('true'), req).ip).toBe('203.0.113.5')
+    expect(resolveClient(parseTrustProxy('2'), req).ip).toBe('203.0.113.5')
+    expect(resolveClient(parseTrustProxy('false'), req)).toMatchObject({ ip: undefined, anomalies: ['forwarded-by-untrusted-peer'] })
+  })
+
+  it('IPv6 host bits are warned, and an IPv6 network without them is not', () => {
+    expect(parseTrustProxy('2001:db8::1/32').warnings.map((w) => w.code)).toEqual(['host-bits'])
+    expect(parseTrustProxy('2001:db8::/32').warnings).toEqual([])
+    expect(parseTrustProxy('2001:db8:0:0:0:0:0:1/127').warnings.map((w) => w.code)).toEqual(['host-bits'])
+  })
+
+  it('a warning without an entry has no entry key; toJSON has no hops key but for a hop count', () => {
+    expect(Object.keys(parseTrustProxy('0.0.0.0/0').warnings[0]!)).toEqual(['code', 'message'])
+    expect(Object.keys(parseTrustProxy('10.0.0.1/8').warnings[0]!)).toEqual(['code', 'entry', 'message'])
+    expect(Object.keys(parseTrustProxy('false').toJSON())).toEqual(['kind', 'warnings', 'value'])
+    expect(Object.keys(parseTrustProxy('loopback').toJSON())).toEqual(['kind', 'ranges', 'warnings', 'value'])
+    expect(Object.keys(parseTrustProxy('2').toJSON())).toEqual(['kind', 'hops', 'warnings', 'value'])
+  })
+
+  it('nested entries: the wider of two with the same start is the container, and an entry at the last address is inside', () => {
+    expect(parseTrustProxy('10.0.0.0/16, 10.0.0.0/8').warnings).toEqual([{ code: 'nested', entry: '10.0.0.0/16', message: '"10.0.0.0/16" is already covered by "10.0.0.0/8"' }])
+    expect(parseTrustProxy('10.0.0.0/24, 10.0.0.255').warnings.map((w) => w.entry)).toEqual(['10.0.0.255'])
+    expect(parseTrustProxy('10.0.0.0/24, 10.0.1.0').warnings).toEqual([])
+    // A name whose ranges all lie in another name: one warning for the pair.
+    expect(parseTrustProxy('private uniquelocal').warnings).toEqual([{ code: 'nested', entry: 'uniquelocal', message: '"uniquelocal" is already covered by "private"' }])
+  })
+
+  it.each([
+    ['.55 is a fraction', '.55', 'hop-count-format'],
+    ['1e33 is an exponent', '1e33', 'hop-count-format'],
+    ['1e+3 is an exponent', '1e+3', 'hop-count-format'],
+    ['1E-3 is an exponent', '1E-3', 'hop-count-format'],
+  ])('%s', (_name, v, reason) => {
+    expect(refusal(v).reason).toBe(reason)
+  })
+
+  it('the mapped-prefix message reads the IPv6 range with its bits, and handles /32 as IPv4', () => {
+    expect(refusal('::ffff:10.0.0.0/88').message).toContain('as IPv6 it would be ::ff00:0:0/88')
+    expect(refusal('::ffff:10.1.2.3/32').message).toContain('write 10.1.2.3/32 for the IPv4 range, or ::ffff:10.1.2.3/128')
+    expect(refusal('::ffff:10.1.2.3/33').message).toContain('a prefix of 0-32')
+  })
+
+  it('a Unicode-space error names the entry between commas and ASCII white space, or the whole array element', () => {
+    expect(refusal('10.0.0.1,\u00a010.0.0.2,10.0.0.3').entry).toBe('\u00a010.0.0.2')
+    expect(refusal('10.0.0.1 a\u00a0b 10.0.0.3').entry).toBe('a\u00a0b')
+    expect(refusal([' a\u00a0b ']).entry).toBe(' a\u00a0b ')
+    expect(refusal('\u3000').entry).toBe('\u3000')
+    expect(refusal('\u3000').position).toBe(0)
+  })
+})
