@@ -47,6 +47,13 @@ const RULES = [
   ['resolve.ts', /FW\.protoStart >= 0|FW\.hostStart >= 0/, 'unreachable'],
   ['host.ts', /if \(n === 0\) return false|if \(close < 0\) return false|if \(i < 0\) return false|let lastNumeric = false|> MAX_HOST_NAME\) return -1/, 'twice'],
   ['host.ts', /lastIndexOf\('%', close\) > 0/, 'unreachable'],
+  ['headers.ts', /^export function openedText/, 'fast'],
+  ['policy.ts', /this\._set = kind === 'ranges'|P\.zs === P\.ze \? '' : s\.slice|cidr = \{ family: 4, v4: net, w:|if \(c0 >= 48 && c0 <= 58\)/, 'work'],
+  ['policy.ts', /if \(typeof value === 'function'\) return 'function'|if \(outer!\.p === item\.p\) continue/, 'unreachable'],
+  ['policy.ts', /while \((start < end|end > start|a < b|b > a|j < end|b < text\.length) && !?isSpace/, 'oob'],
+  ['policy.ts', /named !== undefined && Object|const isDigits|whole\.length > 1 && whole\[0\] === '0'|entries\.length > 1\)|\/\^\[\+-\]\|e\/i|return dot <= 0|if \(isList && entry\.indexOf/, 'twice'],
+  ['policy.ts', /let lastComma = -1|let words: \[number|^const NAMED|^w: \[0, 0, 0, 0\],|^zone: '',/, 'static'],
+  ['policy.ts', /asWritten/, 'slice'],
 ]
 /** The rule for a mutant in a file: headers.ts's fast readers by their line range. */
 function groupOf(file, line, code, source) {
