@@ -96,6 +96,11 @@ console.log('| File | Score % | Killed | Timeout | Survived | No coverage | Erro
 console.log('|---|---|---|---|---|---|---|')
 for (const r of rows) console.log(r)
 console.log(`| **all core files** | **${all.toFixed(2)}** | | | ${total.undetected} undetected | | ${total.errors} |`)
+const equivalent = open.filter((m) => m.group !== undefined).length
+const owed = total.undetected - equivalent
+console.log('')
+console.log(`Undetected: ${total.undetected}, of which ${equivalent} are in a group of equivalent mutants below and ${owed} are not analysed.`)
+console.log(`Counting the equivalent ones out, the score is ${((100 * total.detected) / (total.detected + owed)).toFixed(2)}%.`)
 console.log('')
 const byGroup = new Map()
 for (const m of open) {
