@@ -157,6 +157,10 @@ describe('3. trust-all written in pieces is warned like /0', () => {
     ['0.0.0.0/8, 2.0.0.0/7, 4.0.0.0/6, 8.0.0.0/5, 16.0.0.0/4, 32.0.0.0/3, 64.0.0.0/2, 128.0.0.0/1', 0],
     ['0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3, 224.0.0.0/4, 240.0.0.0/5, 248.0.0.0/6, 252.0.0.0/7, 254.0.0.0/8', 0],
     [aroundMappedBlock().split(', ').slice(1).join(', '), 0],
+    // A gap below the mapped block (the ::/81 piece missing), not only above it.
+    [aroundMappedBlock().split(', ').filter((p) => !p.endsWith('/81')).join(', '), 0],
+    // Only the block itself is free: the pieces around it, each written twice, still add up.
+    [`${aroundMappedBlock()}, ${aroundMappedBlock()}`, 1],
   ] as const)('%s: only the whole family is trust-all (%i)', (v, n) => {
     expect(trustAllCount(v)).toBe(n)
   })
