@@ -9,7 +9,7 @@
  * Like `ip`, the cursor keeps its state in module-level scratch variables so that the hot path
  * allocates nothing. It is not re-entrant: one walk at a time (JavaScript runs one at a time).
  */
-import { G, MAX_ENTRY_LENGTH, P, formatParsed, hexValue, isOWS, parseAddress } from './ip.js'
+import { G, MAX_ITEM_LENGTH, P, formatParsed, hexValue, isOWS, parseAddress } from './ip.js'
 
 /** Which header carries the client address. */
 export type HeaderMode = 0 | 1 | 2
@@ -21,7 +21,7 @@ export const MODE_FORWARDED: HeaderMode = 1
 export const MODE_SINGLE: HeaderMode = 2
 
 /** An X-Forwarded-For item longer than this (white space included) cannot be an address. */
-const MAX_ITEM = MAX_ENTRY_LENGTH + 64
+const MAX_ITEM = MAX_ITEM_LENGTH
 /** A Forwarded element longer than this is not one a proxy wrote (host names are <= 255). */
 const MAX_ELEMENT = 1024
 
@@ -123,13 +123,15 @@ export function nextEntry(): boolean {
   return true
 }
 
+/** Sets C to the item between a and b without its white space; empty or over-long is bad. */
 function trimmed(a: number, b: number): void {
   const s = C.s
+  const tooLong = b - a > MAX_ITEM
   while (a < b && isOWS(s.charCodeAt(a))) a++
   while (b > a && isOWS(s.charCodeAt(b - 1))) b--
   C.start = a
   C.end = b
-  C.bad = a === b
+  C.bad = a === b || tooLong
   C.cut = false
 }
 
@@ -165,6 +167,15 @@ export function xffItem(s: string, end: number): number {
 }
 
 /**
+ * Whether the item between the comma at k (-1: the start of the header) and end is longer than
+ * {@link MAX_ITEM_LENGTH}, the bound every reader applies (the right-to-left readers scan no
+ * further than it, then check it here).
+ */
+function overLong(end: number, k: number): boolean {
+  return end - k - 1 > MAX_ITEM
+}
+
+/**
  * The fast path of the X-Forwarded-For walk: reads the item that ends at `end` (exclusive) as a
  * plain dotted IPv4 address, right to left, in the same pass that finds the comma before it.
  * On success the address is in P and the result is the index of that comma (-1 at the start of
@@ -172,9 +183,9 @@ export function xffItem(s: string, end: number): number {
  * general way: this only ever accepts what {@link parseAddress} accepts.
  */
 export function readIPv4Item(s: string, end: number): number {
-  const stop = end - MAX_ITEM
+  const stop = end - MAX_ITEM - 1
   let k = end - 1
-  while (k >= 0 && isOWS(s.charCodeAt(k))) k--
+  while (k > stop && k >= 0 && isOWS(s.charCodeAt(k))) k--
   const b = k + 1
   let v = 0
   for (let shift = 0; ; shift += 8) {
@@ -204,7 +215,7 @@ export function readIPv4Item(s: string, end: number): number {
   }
   const a = k + 1
   while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
-  if (k >= 0 && s.charCodeAt(k) !== 44 /* , */) return -2
+  if (overLong(end, k) || (k >= 0 && s.charCodeAt(k) !== 44 /* , */)) return -2
   if (v === 0) return -2 // 0.0.0.0 is no host: let the general path call it malformed
   P.family = 4
   P.v4 = v
@@ -226,7 +237,7 @@ const R = new Int32Array(8)
  * address, junk), which the caller then reads the general way.
  */
 export function readIPv6Item(s: string, end: number): number {
-  const stop = end - MAX_ITEM
+  const stop = end - MAX_ITEM - 1
   let k = end - 1
   while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
   const b = k + 1
@@ -269,7 +280,7 @@ export function readIPv6Item(s: string, end: number): number {
   }
   const a = k + 1
   while (k >= 0 && k > stop && isOWS(s.charCodeAt(k))) k--
-  if ((k >= 0 && s.charCodeAt(k) !== 44) || (gapAt < 0 ? n !== 8 : n > 7)) return -2
+  if (overLong(end, k) || (k >= 0 && s.charCodeAt(k) !== 44) || (gapAt < 0 ? n !== 8 : n > 7)) return -2
   // R holds the groups right to left: the gapAt right-most ones follow the "::".
   const left = gapAt < 0 ? n : n - gapAt
   for (let j = 0; j < left; j++) G[j] = R[n - 1 - j]!

@@ -48,6 +48,13 @@ export const P = {
 
 /** The longest entry text we will look at. A real `[IPv6%zone]:port` is far shorter. */
 export const MAX_ENTRY_LENGTH = 128
+/**
+ * The longest item, white space around the entry included, that any reader looks at: one
+ * bound for the header readers (left-to-right and right-to-left), the socket address, the
+ * trust predicate and {@link canonicalizeIp}, so that padding on either side of an address is
+ * judged the same way everywhere. Longer is never an address, whatever it holds.
+ */
+export const MAX_ITEM_LENGTH = MAX_ENTRY_LENGTH + 64
 /** Zones are interface names or numbers; Linux caps names at 15 bytes. */
 const MAX_ZONE_LENGTH = 64
 
@@ -192,6 +199,9 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     // IPv4-mapped: the same host as the IPv4 address, so it is matched and shown as IPv4. Its
     // dotted tail, when it has one, is that address's canonical text already.
+    // A zone names an interface of a link-local IPv6 address; on the IPv4 host it would be
+    // dropped unseen, so `::ffff:127.0.0.1%eth0` is refused like `127.0.0.1%eth0`.
+    if (addrEnd < end) return false
     P.family = 4
     P.v4 = (g[6]! << 16) | g[7]!
     P.plain = tail >= 0
@@ -362,15 +372,25 @@ export function formatParsed(s: string): string {
 /**
  * The canonical form of one address, or undefined when the text is not an address.
  * IPv4-mapped IPv6 becomes dotted IPv4; IPv6 is RFC 5952; a zone is kept only on link-local
- * addresses; ports and brackets are removed. Surrounding spaces and tabs are ignored.
+ * addresses (and refused on an IPv4-mapped one); ports and brackets are removed. Surrounding
+ * spaces and tabs are ignored, up to {@link MAX_ITEM_LENGTH} characters in all.
  */
 export function canonicalizeIp(text: string): string | undefined {
   if (typeof text !== 'string') return undefined
-  let i = 0
-  let end = text.length
-  while (i < end && isOWS(text.charCodeAt(i))) i++
-  while (end > i && isOWS(text.charCodeAt(end - 1))) end--
-  return parseAddress(text, i, end) ? formatParsed(text) : undefined
+  return parseItem(text, 0, text.length) ? formatParsed(text) : undefined
+}
+
+/**
+ * Parses the item between i and end as {@link parseAddress} does, after dropping the spaces and
+ * tabs around it; an item longer than {@link MAX_ITEM_LENGTH}, white space included, is never an
+ * address. Every reader of a single item goes through here (or checks the same bound while it
+ * scans from the right), so the bound is the same on every path.
+ */
+export function parseItem(s: string, i: number, end: number): boolean {
+  if (end - i > MAX_ITEM_LENGTH) return false
+  while (i < end && isOWS(s.charCodeAt(i))) i++
+  while (end > i && isOWS(s.charCodeAt(end - 1))) end--
+  return parseAddress(s, i, end)
 }
 
 /** A copy of the parser's scratch state, for callers that run user code between parse and use. */

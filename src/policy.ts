@@ -9,7 +9,7 @@
  * hop" (so any client could write its own audit IP), and Express reads the string `"1"` as the
  * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
  */
-import { P, formatIPv4, formatIPv6, isOWS, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
+import { P, formatIPv4, formatIPv6, parseIPv4, parseIPv6, parseItem } from './ip.js'
 import { type Cidr, RangeSet, cidrBounds, maskBits } from './ranges.js'
 import { type PresetData, ageInDays, currentPreset, presetNames, presetStaleDays } from './presets/registry.js'
 
@@ -38,6 +38,8 @@ export type TrustProxyErrorReason =
   | 'netmask-not-ipv4'
   | 'zone-not-link-local'
   | 'zone-invalid'
+  | 'mapped-prefix'
+  | 'unicode-space'
 
 /** Why a TRUST_PROXY value is accepted but worth a second look; `TrustProxyWarning.code`. */
 export type TrustProxyWarningCode = 'trust-all' | 'host-bits' | 'duplicate' | 'nested' | 'hop-count' | 'preset-stale'
@@ -178,12 +180,10 @@ export class TrustPolicy {
 
 /** Range-policy trust of one address text, for callers (Express, Fastify) that pass raw text. */
 function trustAddress(set: RangeSet, unix: boolean, addr: unknown): boolean {
-  if (typeof addr !== 'string' || addr === '') return unix
-  let i = 0
-  let end = addr.length
-  while (i < end && isOWS(addr.charCodeAt(i))) i++
-  while (end > i && isOWS(addr.charCodeAt(end - 1))) end--
-  if (!parseAddress(addr, i, end)) return false
+  // Only undefined and null mean "no address" (a Unix socket); '' or a number is no address at
+  // all, and trusting it as a Unix socket would let a forged entry through.
+  if (addr === undefined || addr === null) return unix
+  if (typeof addr !== 'string' || !parseItem(addr, 0, addr.length)) return false
   return matchParsed(set, addr)
 }
 
@@ -249,6 +249,16 @@ export function parseTrustProxy(value: TrustProxyInput | unknown): TrustPolicy {
   if (typeof value === 'number') return fromNumber(value)
   if (typeof value === 'string') return fromString(value)
   if (Array.isArray(value)) return fromArray(value)
+  if (typeof value === 'function') {
+    // Decided (docs/configuration-edges.md): a function is not a setting. The walk takes one as it is.
+    throw new TrustProxyError(
+      'invalid-type',
+      'function',
+      0,
+      'a trust function is not a TRUST_PROXY setting: pass it as it is to resolveClientIp(fn, ...) or resolveClient(fn, ...), ' +
+        'which call it with canonical addresses (Express and Fastify take it directly too); parseTrustProxy reads the values a deployment writes',
+    )
+  }
   throw new TrustProxyError(
     'invalid-type',
     describe(value),
@@ -304,6 +314,8 @@ function fromNumber(n: number): TrustPolicy {
 const isDigits = (s: string): boolean => s.length > 0 && /^[0-9]+$/.test(s)
 
 function fromString(raw: string): TrustPolicy {
+  const u = UNICODE_SPACE.exec(raw)
+  if (u !== null) throw unicodeSpace(raw, u.index, undefined)
   let start = 0
   let end = raw.length
   while (start < end && isSpace(raw.charCodeAt(start))) start++
@@ -366,6 +378,38 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
 }
 
+/**
+ * White space outside ASCII: U+00A0 (no-break space), U+FEFF (byte-order mark), U+2028, U+3000...
+ * The white space of TRUST_PROXY is {@link isSpace}'s, for a string and an array element alike;
+ * these characters, invisible in an editor, are refused with their code point rather than
+ * trimmed in one form and part of an entry in the other.
+ */
+const UNICODE_SPACE = /[^\S\t\n\v\f\r ]/
+
+function unicodeSpace(text: string, at: number, element: number | undefined): TrustProxyError {
+  let a = at
+  let b = at + 1
+  while (a > 0 && !isSpace(text.charCodeAt(a - 1)) && text.charCodeAt(a - 1) !== 44) a--
+  while (b < text.length && !isSpace(text.charCodeAt(b)) && text.charCodeAt(b) !== 44) b++
+  const code = 'U+' + text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
+  return new TrustProxyError(
+    'unicode-space',
+    element === undefined ? text.slice(a, b) : text,
+    element ?? a,
+    `it holds ${code}, white space that is not a space, tab or line break (pasted from a web page, or a byte-order mark?); ` +
+      'TRUST_PROXY trims and separates on ASCII white space only: retype it',
+  )
+}
+
+/** The text without the {@link isSpace} white space at its ends. */
+function trimSpace(text: string): string {
+  let a = 0
+  let b = text.length
+  while (a < b && isSpace(text.charCodeAt(a))) a++
+  while (b > a && isSpace(text.charCodeAt(b - 1))) b--
+  return text.slice(a, b)
+}
+
 function fromArray(arr: readonly unknown[]): TrustPolicy {
   if (arr.length === 0) return policyNone()
   const entries: [string, number][] = []
@@ -373,7 +417,9 @@ function fromArray(arr: readonly unknown[]): TrustPolicy {
     if (typeof item !== 'string') {
       throw new TrustProxyError('invalid-type', describe(item), k, 'every element of a TRUST_PROXY array must be a string')
     }
-    const text = item.trim()
+    const u = UNICODE_SPACE.exec(item)
+    if (u !== null) throw unicodeSpace(item, u.index, k)
+    const text = trimSpace(item)
     if (text === '') throw new TrustProxyError('empty-entry', item, k, 'the list has an empty item')
     if (/[\s,]/.test(text)) {
       throw new TrustProxyError('invalid-address', item, k, 'an array element holds one entry; split lists into separate elements')
@@ -441,9 +487,6 @@ function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy 
   const unique = dropDuplicates(parsed, warnings)
   collectOverlapWarnings(unique, warnings)
   const cidrs = unique.flatMap((p) => p.cidrs)
-  if (cidrs.some((c) => c.prefix === 0)) {
-    warnings.add('trust-all', undefined, () => 'A /0 range trusts every address of its family: any client can then forge its IP. Name your proxies instead.')
-  }
   return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), cidrs, unix, warnings.done())
 }
 
@@ -519,8 +562,41 @@ function collectOverlapWarnings(parsed: Parsed[], warnings: Warnings): void {
       }
     }
   }
-  nestedWarnings(v4, warnings)
-  nestedWarnings(v6, warnings)
+  // One warning per pair of entries, even when both hold IPv4 and IPv6 ranges (uniquelocal in private).
+  const reported = new Set<string>()
+  nestedWarnings(v4, warnings, reported)
+  nestedWarnings(v6, warnings, reported)
+  // Trust-all however it is written: 0.0.0.0/0, or 0.0.0.0/1 and 128.0.0.0/1, or a provider list
+  // that happens to add up. (The spans are sorted by start now.)
+  if (coversFamily(v4, 0n, 0xffffffffn, undefined)) warnings.add('trust-all', undefined, () => trustAllMessage('IPv4', '0.0.0.0/0'))
+  // IPv6 addresses inside ::ffff:0:0/96 are IPv4 hosts, matched as IPv4: the IPv6 space is
+  // whole without that block.
+  if (coversFamily(v6, V6_FIRST, V6_FIRST + (1n << 128n) - 1n, MAPPED_BLOCK)) warnings.add('trust-all', undefined, () => trustAllMessage('IPv6', '::/0'))
+}
+
+/** The IPv6 space as {@link cidrBounds} numbers it (above the IPv4 space), and its mapped block. */
+const V6_FIRST = 1n << 32n
+const MAPPED_BLOCK: [bigint, bigint] = [V6_FIRST + (0xffffn << 32n), V6_FIRST + (0xffffn << 32n) + 0xffffffffn]
+
+function trustAllMessage(family: string, all: string): string {
+  return `The list trusts every ${family} address (as ${all} does): any client can then forge its IP. Name your proxies instead.`
+}
+
+/**
+ * Whether the spans (sorted by start; zoned ones match only their zone and are skipped) cover
+ * every value from lo to hi, counting the block `free` (if any) as covered.
+ */
+function coversFamily(spans: Span<number | bigint>[], lo: bigint, hi: bigint, free: [bigint, bigint] | undefined): boolean {
+  let next = lo // the first value not covered yet
+  for (const span of spans) {
+    if (free !== undefined && next >= free[0] && next <= free[1]) next = free[1] + 1n
+    if (span.zone !== '') continue
+    if (BigInt(span.start) > next) return false
+    const end = BigInt(span.end)
+    if (end >= next) next = end + 1n
+  }
+  if (free !== undefined && next >= free[0] && next <= free[1]) next = free[1] + 1n
+  return next > hi
 }
 
 interface Span<T extends number | bigint> {
@@ -535,9 +611,8 @@ interface Span<T extends number | bigint> {
  * when it starts inside the widest block seen so far. (A zoned range is nested only in a range
  * of the same zone or of none.)
  */
-function nestedWarnings<T extends number | bigint>(spans: Span<T>[], warnings: Warnings): void {
+function nestedWarnings<T extends number | bigint>(spans: Span<T>[], warnings: Warnings, reported: Set<string>): void {
   spans.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end > b.end ? -1 : a.end < b.end ? 1 : 0))
-  const reported = new Set<string>()
   let outer: Span<T> | undefined
   for (const item of spans) {
     const inside = outer !== undefined && item.start <= outer.end && (outer.zone === '' || outer.zone === item.zone)
@@ -577,7 +652,11 @@ function parseRangeEntry(entry: string, position: number): RangeEntry {
     if (addr.startsWith('[') || /^[0-9.]+:[0-9]*$/.test(addr)) fail('port-not-allowed', 'a trusted entry is an address or range, without brackets or a port')
     const pct = addr.indexOf('%')
     if (!parseIPv6(addr, 0, addr.length)) {
-      if (pct >= 0 && parseIPv6(addr, 0, pct)) fail('zone-invalid', 'a zone is an interface name or number made of letters, digits and . _ ~ -')
+      if (pct >= 0 && parseIPv6(addr, 0, pct)) {
+        // The address is fine without its zone; an IPv4-mapped one takes none at all.
+        if (P.family === 4) fail('zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10), not on an IPv4-mapped one')
+        fail('zone-invalid', 'a zone is an interface name or number made of letters, digits and . _ ~ -')
+      }
       fail('invalid-address', 'not an IPv6 address')
     }
     if (pct >= 0) {
@@ -618,19 +697,18 @@ function parseRangeEntry(entry: string, position: number): RangeEntry {
       fail('prefix-invalid', 'the part after "/" is neither a prefix length nor a netmask')
     }
   }
-  if (suffix === undefined && (family === 4 ? value4 === 0 : !mapped && words.every((w) => w === 0))) {
-    fail('unspecified-address', 'the unspecified address never connects to anything; for all addresses write 0.0.0.0/0 or ::/0')
-  }
-  if (mapped && value4 === 0 && suffix === undefined) {
-    fail('unspecified-address', 'the unspecified address never connects to anything')
-  }
+  if (mapped && prefix < 96) fail('mapped-prefix', mappedPrefixProblem(value4, prefix, words))
   if (zone !== '' && prefix < 10) fail('zone-not-link-local', 'a zoned range must lie inside fe80::/10')
 
   // An IPv6 range inside ::ffff:0:0/96 means the IPv4 range it maps.
-  if (family === 6 && prefix >= 96 && words[0] === 0 && words[1] === 0 && words[2] === 0xffff) {
+  if (mapped) {
     family = 4
-    value4 = words[3]
     prefix -= 96
+  }
+  // One address that is the unspecified one (0.0.0.0, ::, also as /32, /128, a full netmask or
+  // ::ffff:0.0.0.0) names no host, and its canonical text would be refused: refuse it here.
+  if (prefix === (family === 4 ? 32 : 128) && (family === 4 ? value4 === 0 : words.every((w) => w === 0))) {
+    fail('unspecified-address', 'the unspecified address never connects to anything; for all addresses write 0.0.0.0/0 or ::/0')
   }
   let hostBits: boolean
   let cidr: Cidr
@@ -650,6 +728,20 @@ function parseRangeEntry(entry: string, position: number): RangeEntry {
     text = formatIPv6(net[0], net[1], net[2], net[3]) + (zone ? '%' + zone : '') + (prefix === 128 ? '' : '/' + prefix)
   }
   return { cidr, text, hostBits }
+}
+
+/**
+ * Why `::ffff:10.0.0.0/8` is refused: read as IPv6 it is `::/8`, which trusts `::1` and covers no
+ * IPv4 address (proxy-addr 2.0.8 trusts nothing for it); the writer meant an IPv4 range.
+ */
+function mappedPrefixProblem(value4: number, prefix: number, words: readonly number[]): string {
+  const v6 = words.map((w, k) => (w & maskBits(prefix - 32 * k)) >>> 0)
+  const asIPv6 = formatIPv6(v6[0]!, v6[1]!, v6[2]!, v6[3]!) + '/' + prefix
+  const hint =
+    prefix <= 32
+      ? `write ${formatIPv4((value4 & maskBits(prefix)) >>> 0)}/${prefix} for the IPv4 range, or ::ffff:${formatIPv4((value4 & maskBits(prefix)) >>> 0)}/${prefix + 96} for the same range in mapped form`
+      : 'write the IPv4 range with a prefix of 0-32, or the mapped form with a prefix of 96-128'
+  return `an IPv4-mapped address with a prefix below 96 is ambiguous (as IPv6 it would be ${asIPv6}, which covers no IPv4 address): ${hint}`
 }
 
 /** Says precisely why a dotted-decimal-looking entry is not a strict IPv4 address. */

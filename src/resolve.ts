@@ -28,7 +28,8 @@ import {
   unescape,
   xffItem,
 } from './headers.js'
-import { P, formatParsed, isOWS, isPort, parseAddress, restoreScratch, saveScratch } from './ip.js'
+import { isValidHost } from './host.js'
+import { P, formatParsed, parseAddress, parseItem, restoreScratch, saveScratch } from './ip.js'
 import {
   KIND_ALL,
   KIND_HOPS,
@@ -204,6 +205,8 @@ function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): bo
   const cursor = saveCursor()
   const scratch = saveScratch()
   const w = { ...W }
+  // A walk inside the function (resolveClientIp) must not append its hops to this walk's chain.
+  W.chain = null
   let trusted = false
   let threw = false
   try {
@@ -221,7 +224,7 @@ function callTrust(fn: TrustFunction, addr: string | undefined, hop: number): bo
 /** Canonical text of an address that parsed before (re-parsed: P has moved on since). */
 function canonicalAt(s: string | undefined, a: number, b: number): string | undefined {
   if (s === undefined) return undefined
-  parseAddress(s, a, b)
+  parseItem(s, a, b)
   return formatParsed(s)
 }
 
@@ -242,25 +245,21 @@ function walk(
   // go through the cursor in headers.ts.
   const xff = mode === MODE_XFF && hasEntries ? openedText() : undefined
 
-  // Hop 0: the socket peer. Node gives undefined for a Unix socket or a closed connection.
+  // Hop 0: the socket peer. Node gives undefined for a Unix socket or a closed connection; only
+  // undefined and null mean "no address". Anything else that is not an address ('', a number, an
+  // object) is a malformed peer: read as a Unix socket, it would be trusted under `unix`.
   let lastS: string | undefined
   let lastA = 0
   let lastB = 0
-  if (typeof remote === 'string' && remote.length > 0) {
-    let a = 0
-    let b = remote.length
-    while (a < b && isOWS(remote.charCodeAt(a))) a++
-    while (b > a && isOWS(remote.charCodeAt(b - 1))) b--
-    if (!parseAddress(remote, a, b)) {
-      W.malformedPeer = true
-      return undefined
-    }
-    lastS = remote
-    lastA = a
-    lastB = b
-    W.peerTrusted = trustParsed(policy, fn, remote, 0)
-  } else {
+  if (remote === undefined || remote === null) {
     W.peerTrusted = trustNoAddress(policy, fn)
+  } else if (typeof remote !== 'string' || !parseItem(remote, 0, remote.length)) {
+    W.malformedPeer = true
+    return undefined
+  } else {
+    lastS = remote
+    lastB = remote.length
+    W.peerTrusted = trustParsed(policy, fn, remote, 0)
   }
   // P still holds the peer here (trust checks only read it), so its text costs no second parse.
   const peer = lastS !== undefined && (chain !== null || !W.peerTrusted || !hasEntries) ? formatParsed(lastS) : undefined
@@ -376,37 +375,8 @@ function normalizeProto(value: string): 'http' | 'https' | undefined {
   return lower === 'http' || lower === 'https' ? lower : undefined
 }
 
-/**
- * True for `host[:port]`: a DNS name or IPv4 address, or a bracketed IPv6 address, then an
- * optional port. Nothing else (no spaces, path, userinfo or quotes) can reach an audit record.
- */
-export function isValidHost(h: string): boolean {
-  const n = h.length
-  if (n === 0 || n > 261) return false
-  let i = 0
-  if (h.charCodeAt(0) === 91 /* [ */) {
-    const close = h.indexOf(']')
-    if (close < 0) return false
-    // An IPv6 literal; a zone is not allowed in a URI host without escaping, so refuse it.
-    if (h.lastIndexOf('%', close) > 0) return false
-    if (!parseAddress(h, 0, close + 1) && !isUnspecifiedV6(h.slice(1, close))) return false
-    i = close + 1
-  } else {
-    while (i < n) {
-      const c = h.charCodeAt(i)
-      const ok =
-        (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95 || c === 126
-      if (!ok) break
-      i++
-    }
-    if (i === 0) return false
-  }
-  return i === n || isPort(h, i, n)
-}
-
-function isUnspecifiedV6(s: string): boolean {
-  return s === '::'
-}
+/** `host[:port]` validation (RFC 3986 / RFC 1123) lives in host.ts. */
+export { isValidHost } from './host.js'
 
 // ---------------------------------------------------------------------------------------------
 // The detailed result

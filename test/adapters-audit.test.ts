@@ -92,7 +92,8 @@ describe('auditFields', () => {
           for (const code of record.anomalies) expect(code).toMatch(/^[a-z-]+$/)
         },
       ),
-      { numRuns: 2000 },
+      // Mutation runs (vitest.mutation.config.ts) set FC_RUNS to keep each mutant's test run short.
+      { numRuns: process.env.FC_RUNS ? Number(process.env.FC_RUNS) * 4 : 2000 },
     )
   })
 })

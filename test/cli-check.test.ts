@@ -158,6 +158,7 @@ describe.concurrent('check: lists', () => {
   it.each([
     ['0.0.0.0/0', 'trust-all', undefined],
     ['::/0', 'trust-all', undefined],
+    ['0.0.0.0/1, 128.0.0.0/1', 'trust-all', undefined],
     ['10.0.0.1/8', 'host-bits', '10.0.0.1/8'],
     ['10.0.0.1, 10.0.0.1', 'duplicate', '10.0.0.1'],
     ['10.0.0.0/8, 10.1.0.0/16', 'nested', '10.1.0.0/16'],
@@ -197,6 +198,11 @@ describe.concurrent('check: rejections (exit 1, the message names the entry)', (
     ['2001:db8::1%eth0', '2001:db8::1%eth0', /link-local/],
     ['1.2.3.4:80', '1.2.3.4:80', /port/],
     ['0.0.0.0', '0.0.0.0', /unspecified/],
+    // Issue 11: what check used to print as a canonical value that would stop the server.
+    ['::/128', '::/128', /unspecified/],
+    ['0.0.0.0/32', '0.0.0.0/32', /unspecified/],
+    ['::ffff:10.0.0.0/8', '::ffff:10.0.0.0/8', /ambiguous.*10\.0\.0\.0\/8.*::ffff:10\.0\.0\.0\/104/],
+    ['10.0.0.1,\u00a010.0.0.2', '\u00a010.0.0.2', /U\+00A0/],
   ])('%j', async (value, entry, words) => {
     const [text, { code, json }] = await Promise.all([runCli(['check', '--', value]), checkJson(value)])
     expect(text.code).toBe(1)

@@ -64,7 +64,6 @@ const accepted: [string, Accepted][] = [
   ['IPv6 with embedded IPv4', { input: '64:ff9b::192.0.2.1', kind: 'ranges', ranges: ['64:ff9b::c000:201'], canonical: '64:ff9b::c000:201' }],
   ['IPv4-mapped address means the IPv4 address', { input: '::ffff:127.0.0.1', kind: 'ranges', ranges: ['127.0.0.1'], canonical: '127.0.0.1' }],
   ['IPv4-mapped range /104 means 10.0.0.0/8', { input: '::ffff:10.0.0.0/104', kind: 'ranges', ranges: ['10.0.0.0/8'], canonical: '10.0.0.0/8' }],
-  ['IPv4-mapped short prefix stays IPv6 (never covers IPv4)', { input: '::ffff:10.0.0.0/8', kind: 'ranges', ranges: ['::/8'], warnings: ['host-bits'], canonical: '::/8' }],
   ['link-local with zone', { input: 'fe80::1%eth0', kind: 'ranges', ranges: ['fe80::1%eth0'], canonical: 'fe80::1%eth0' }],
   ['link-local range with zone', { input: 'fe80::%eth0/64', kind: 'ranges', ranges: ['fe80::%eth0/64'], canonical: 'fe80::%eth0/64' }],
   ['loopback', { input: 'loopback', kind: 'ranges', ranges: ['loopback'], canonical: 'loopback' }],
@@ -78,6 +77,11 @@ const accepted: [string, Accepted][] = [
   ['comma without spaces', { input: '10.0.0.1,10.0.0.2', kind: 'ranges', ranges: ['10.0.0.1', '10.0.0.2'], canonical: '10.0.0.1, 10.0.0.2' }],
   ['tabs and newlines as separators', { input: '10.0.0.1\t\n10.0.0.2', kind: 'ranges', ranges: ['10.0.0.1', '10.0.0.2'], canonical: '10.0.0.1, 10.0.0.2' }],
   ['array (Express form)', { input: ['loopback', '10.0.0.1'], kind: 'ranges', ranges: ['loopback', '10.0.0.1'], canonical: 'loopback, 10.0.0.1' }],
+  // Issue 11, point 3: trust-all written in pieces is warned like /0.
+  ['two halves of IPv4 trust all IPv4', { input: '0.0.0.0/1, 128.0.0.0/1', kind: 'ranges', ranges: ['0.0.0.0/1', '128.0.0.0/1'], warnings: ['trust-all'], canonical: '0.0.0.0/1, 128.0.0.0/1' }],
+  ['two halves of IPv6 trust all IPv6', { input: '::/1, 8000::/1', kind: 'ranges', ranges: ['::/1', '8000::/1'], warnings: ['trust-all'], canonical: '::/1, 8000::/1' }],
+  ['0.0.0.0/31 is a range, not the unspecified address', { input: '0.0.0.0/31', kind: 'ranges', ranges: ['0.0.0.0/31'], canonical: '0.0.0.0/31' }],
+  ['array elements are trimmed of ASCII white space', { input: [' 10.0.0.1\t', '\n::1 '], kind: 'ranges', ranges: ['10.0.0.1', '::1'], canonical: '10.0.0.1, ::1' }],
   ['0.0.0.0/0 trusts all IPv4, with a warning', { input: '0.0.0.0/0', kind: 'ranges', ranges: ['0.0.0.0/0'], warnings: ['trust-all'], canonical: '0.0.0.0/0' }],
   ['::/0 trusts all IPv6, with a warning', { input: '::/0', kind: 'ranges', ranges: ['::/0'], warnings: ['trust-all'], canonical: '::/0' }],
   ['duplicate entry is listed once', { input: '10.0.0.1, 10.0.0.1', kind: 'ranges', ranges: ['10.0.0.1'], warnings: ['duplicate'], canonical: '10.0.0.1' }],
@@ -135,6 +139,18 @@ const rejected: [string, Rejected][] = [
   ['bracketed IPv6', { input: '[::1]', reason: 'port-not-allowed', entry: '[::1]', position: 0 }],
   ['unspecified 0.0.0.0', { input: '0.0.0.0', reason: 'unspecified-address', entry: '0.0.0.0', position: 0 }],
   ['unspecified ::', { input: '::', reason: 'unspecified-address', entry: '::', position: 0 }],
+  // Issue 11, point 2: the mapped short prefix was read as ::/8 (trusting ::1); now refused as ambiguous.
+  ['IPv4-mapped address with a prefix below 96', { input: '::ffff:10.0.0.0/8', reason: 'mapped-prefix', entry: '::ffff:10.0.0.0/8', position: 0 }],
+  // Issue 11, point 1: one unspecified address, however written, is refused (its text would be).
+  ['unspecified ::/128', { input: '::/128', reason: 'unspecified-address', entry: '::/128', position: 0 }],
+  ['unspecified 0.0.0.0/32', { input: '0.0.0.0/32', reason: 'unspecified-address', entry: '0.0.0.0/32', position: 0 }],
+  ['unspecified with a full netmask', { input: '0.0.0.0/255.255.255.255', reason: 'unspecified-address', entry: '0.0.0.0/255.255.255.255', position: 0 }],
+  ['mapped unspecified /128', { input: '::ffff:0.0.0.0/128', reason: 'unspecified-address', entry: '::ffff:0.0.0.0/128', position: 0 }],
+  // Issue 11, point 6.
+  ['zone on an IPv4-mapped address', { input: '::ffff:127.0.0.1%eth0', reason: 'zone-not-link-local', entry: '::ffff:127.0.0.1%eth0', position: 0 }],
+  // Issue 11, point 8: one rule for strings and array elements.
+  ['no-break space in a string', { input: '10.0.0.1,\u00a010.0.0.2', reason: 'unicode-space', entry: '\u00a010.0.0.2', position: 9 }],
+  ['byte-order mark in an array element', { input: ['\ufeff10.0.0.1'], reason: 'unicode-space', entry: '\ufeff10.0.0.1', position: 0 }],
   ['array element not a string', { input: ['loopback', 7], reason: 'invalid-type', entry: '[object Number]', position: 1 }],
   ['array element holding a list', { input: ['10.0.0.1, 10.0.0.2'], reason: 'invalid-address', entry: '10.0.0.1, 10.0.0.2', position: 0 }],
   ['array element hop count', { input: ['1'], reason: 'hop-count-in-list', entry: '1', position: 0 }],

@@ -10,11 +10,11 @@ import fc from 'fast-check'
 import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
-import { canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
+import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { readIPv4Item, readIPv6Item } from '../src/headers.js'
-import { P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from '../src/ip.js'
+import { MAX_ITEM_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6, parseItem } from '../src/ip.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
-import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, rangeList } from './support/arbitraries.js'
+import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, v6Text, zonedMapped } from './support/arbitraries.js'
 
 const require = createRequire(import.meta.url)
 /** The ipaddr.js that proxy-addr 2.0.8 itself uses (1.9.x), to know what it calls valid. */
@@ -22,16 +22,28 @@ const proxyAddrIpaddr = require(require.resolve('ipaddr.js', { paths: [dirname(r
 
 const RUNS = Number(process.env.FC_RUNS ?? 500)
 
+// Policies are parsed as the inputs are generated, not while the file loads (see
+// vitest.mutation.config.ts: code run at load is "static" to Stryker and costs every test per mutant).
 const policyArb: fc.Arbitrary<TrustPolicy> = fc.oneof(
-  fc.constant(parseTrustProxy(false)),
-  fc.constant(parseTrustProxy(true)),
+  fc.constantFrom(false, true).map((v) => parseTrustProxy(v)),
   fc.integer({ min: 1, max: 6 }).map((n) => parseTrustProxy(n)),
   rangeList.map((r) => parseTrustProxy(r)),
 )
 
-const entry = fc.oneof({ weight: 5, arbitrary: decorated }, { weight: 1, arbitrary: garbage })
+/** Issue 11's request-time edges: long padding on both sides, zones on mapped addresses, Unicode white space. */
+const edgeEntry = fc.oneof(
+  fc.tuple(padding, address, padding).map(([l, a, r]) => l + a + r),
+  zonedMapped,
+  fc.tuple(unicodeSpace, address, fc.boolean()).map(([u, a, before]) => (before ? u + a : a + u)),
+)
+const entry = fc.oneof({ weight: 5, arbitrary: decorated }, { weight: 1, arbitrary: garbage }, { weight: 1, arbitrary: edgeEntry })
 const header = fc.array(entry, { maxLength: 8 }).map((es) => es.join(','))
-const peer = fc.oneof({ weight: 6, arbitrary: address }, { weight: 1, arbitrary: fc.constantFrom(undefined, '', 'ohno', '0.0.0.0') })
+const peer = fc.oneof(
+  { weight: 6, arbitrary: address },
+  { weight: 1, arbitrary: fc.constantFrom(undefined, null, '', 'ohno', '0.0.0.0') },
+  // Issue 11: socket values that are not strings, zoned mapped and padded addresses.
+  { weight: 1, arbitrary: fc.oneof(oddPeer, zonedMapped, fc.tuple(padding, address, padding).map(([l, a, r]) => l + a + r)) },
+) as fc.Arbitrary<string | undefined>
 
 /** The canonical forms of every comma-separated item of a header. */
 function canonicalItems(h: string): Set<string | undefined> {
@@ -47,6 +59,8 @@ describe('the result is an address from the request, canonical, never other text
         expect(canonicalizeIp(ip)).toBe(ip)
         const fromPeer = typeof remote === 'string' && canonicalizeIp(remote) === ip
         expect(fromPeer || canonicalItems(xff).has(ip)).toBe(true)
+        // A socket value that is no address gives no client at all.
+        if (remote !== undefined && remote !== null && canonicalizeIp(remote) === undefined) expect.unreachable(`client ${ip} from peer ${String(remote)}`)
       }),
       { numRuns: RUNS },
     )
@@ -89,7 +103,7 @@ describe('nothing thrown at request time', () => {
       fc.constantFrom('x-forwarded-for', 'forwarded', 'x-forwarded-proto', 'x-forwarded-host', 'host', 'x-real-ip', '__proto__', 'constructor', 'toString'),
       fc.string(),
     )
-    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.string()), fc.anything())
+    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.array(fc.string()), fc.anything(), oddHost, header)
     const headers = fc.dictionary(key, value)
     const opt = fc.constantFrom(undefined, { header: 'forwarded' }, { header: 'x-real-ip' }, { header: 'X-Forwarded-For' })
     fc.assert(
@@ -98,6 +112,8 @@ describe('nothing thrown at request time', () => {
         expect(['http', 'https']).toContain(info.protocol)
         expect(info.ip === undefined || canonicalizeIp(info.ip) === info.ip).toBe(true)
         expect(info.chain.every((a) => a === undefined || canonicalizeIp(a) === a)).toBe(true)
+        // Issue 11: a host given is always a valid one.
+        expect(info.host === undefined || isValidHost(info.host)).toBe(true)
       }),
       { numRuns: RUNS },
     )
@@ -136,7 +152,7 @@ describe('the socket peer', () => {
 
 describe('spoofing: what the client writes on the left never changes the answer', () => {
   it('prefixing any entries to the header keeps the result when the client hop is untrusted and valid', () => {
-    const anything = fc.array(fc.oneof(decorated, garbage, fc.string()), { minLength: 1, maxLength: 5 }).map((x) => x.join(','))
+    const anything = fc.array(fc.oneof(decorated, garbage, fc.string(), edgeEntry), { minLength: 1, maxLength: 5 }).map((x) => x.join(','))
     fc.assert(
       fc.property(policyArb, address, fc.array(decorated, { minLength: 1, maxLength: 6 }), anything, (policy, remote, entries, forged) => {
         const xff = entries.join(', ')
@@ -161,6 +177,11 @@ describe('parseTrustProxy(p.toString()) equals p', () => {
     fc.tuple(mapped, fc.integer({ min: 0, max: 128 })).map(([a, p]) => `${a}/${p}`),
     fc.integer({ min: 0, max: 32 }).map((p) => `10.1.2.3/${['0.0.0.0', '128.0.0.0', '255.0.0.0', '255.255.255.0', '255.255.255.255'][p % 5]}`),
     fc.integer({ min: 10, max: 128 }).map((p) => `fe80::1%eth0/${p}`),
+    // Issue 11: the unspecified addresses with prefixes and masks (refused as /32 and /128),
+    // mapped addresses with short prefixes (refused), trust-all in pieces (warned).
+    unspecifiedEntry,
+    mappedAnyPrefix,
+    trustAllPieces.filter((t) => t.value !== '').map((t) => t.value),
   )
   const value = fc.oneof(
     fc.constantFrom('', 'false', '0', 'off', 'no', 'true', 'on', 'yes', 'TRUE'),
@@ -170,18 +191,31 @@ describe('parseTrustProxy(p.toString()) equals p', () => {
     ),
   )
   it('for every accepted value', () => {
+    let refused = 0
     fc.assert(
       fc.property(value, (v) => {
-        const p = parseTrustProxy(v)
+        let p: TrustPolicy
+        try {
+          p = parseTrustProxy(v)
+        } catch (e) {
+          // Only the entries issue 11 decided to refuse may be refused here.
+          expect(e).toBeInstanceOf(TrustProxyError)
+          expect(['unspecified-address', 'mapped-prefix']).toContain((e as TrustProxyError).reason)
+          refused++
+          return
+        }
         const q = parseTrustProxy(p.toString())
         expect({ kind: q.kind, hops: q.hops, ranges: [...q.ranges] }).toEqual({ kind: p.kind, hops: p.hops, ranges: [...p.ranges] })
         // And it decides the same on addresses.
         for (const a of ['10.1.2.3', '127.0.0.1', '::1', 'fe80::1%eth0', '100.64.0.1', '2001:db8::1']) {
           expect(q.trust(a, 0)).toBe(p.trust(a, 0))
         }
+        // And warns the same about trusting everything.
+        expect(q.warnings.filter((w) => w.code === 'trust-all').length).toBe(p.warnings.filter((w) => w.code === 'trust-all').length)
       }),
       { numRuns: RUNS },
     )
+    expect(refused).toBeLessThan(RUNS / 2)
   })
 })
 
@@ -342,7 +376,9 @@ describe('the compiled range set agrees with a naive matcher', () => {
     const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0)
     for (let k = 0; k < 10_000; k++) cidrs.push({ family: 4, v4: rnd(), w: [0, 0, 0, 0], prefix: 16 + (rnd() % 17), zone: '' })
     const set = new RangeSet(cidrs)
-    for (let k = 0; k < 2_000; k++) {
+    // 2,000 probes (RUNS * 4), fewer in mutation runs, which set FC_RUNS low: the naive matcher
+    // costs 10,000 BigInt comparisons a probe.
+    for (let k = 0; k < RUNS * 4; k++) {
       const x = rnd()
       expect(set.has4(x)).toBe(naive(cidrs, 4, BigInt(x)))
     }
@@ -360,6 +396,8 @@ describe('the right-to-left fast paths read exactly what the general parser read
     garbage,
     fc.array(alphabet, { maxLength: 20 }).map((x) => x.join('')),
     fc.tuple(ipv6Groups, fc.constantFrom('', ' ', '\t')).map(([g, ws]) => ws + g.map((x) => x.toString(16)).join(':') + ws),
+    // Issue 11: padding up to and past the item bound, on either side.
+    fc.tuple(padding, fc.oneof(ipv4, ipv6), padding).map(([l, a, r]) => l + a + r),
   )
   const prefix = fc.constantFrom('', '6.6.6.6,', 'junk, ', ',', '2001:db8::9 ,  ')
   for (const [name, read] of [
@@ -377,6 +415,8 @@ describe('the right-to-left fast paths read exactly what the general parser read
           expect(comma).toBe(s.lastIndexOf(','))
           const fast = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(s) }
           const trimmed = s.slice(comma + 1).trim()
+          // The same bound as every reader (parseItem), then the same address.
+          expect(parseItem(s, comma + 1, s.length)).toBe(true)
           expect(parseAddress(trimmed, 0, trimmed.length)).toBe(true)
           const general = { family: P.family, v4: P.v4, w: [P.w0, P.w1, P.w2, P.w3], text: formatParsed(trimmed) }
           if (general.family === 4) general.w = fast.w
@@ -388,4 +428,47 @@ describe('the right-to-left fast paths read exactly what the general parser read
       expect(accepted).toBeGreaterThan(RUNS / 2)
     })
   }
+})
+
+describe('the right-to-left fast paths take every plain item they exist for', () => {
+  // Their contract is speed: a plain item that fell through to the general reader would still be
+  // read right, so only these properties see it (and mutation testing would call it equivalent).
+  const prefix = fc.constantFrom('', '6.6.6.6,', 'junk, ', ',', '2001:db8::9 ,  ')
+  const ws = fc.constantFrom('', ' ', '\t', '  \t')
+  it('IPv4: strict dotted decimal with white space around it, after any prefix', () => {
+    fc.assert(
+      fc.property(prefix, ws, ipv4, ws, (pre, l, a, r) => {
+        const s = pre + l + a + r
+        expect(readIPv4Item(s, s.length)).toBe(s.lastIndexOf(','))
+        expect(formatParsed(s)).toBe(a)
+      }),
+      { numRuns: RUNS * 2 },
+    )
+  })
+  it('IPv6: hex groups with at most one "::", in any case, neither mapped nor unspecified', () => {
+    const v6 = fc
+      .tuple(ipv6Groups, fc.record({ compressAt: fc.integer({ min: -1, max: 7 }), upper: fc.boolean(), pad: fc.boolean(), dottedTail: fc.constant(false) }))
+      .filter(([g]) => !(g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff))
+      .map(([g, style]) => v6Text(g, style))
+    fc.assert(
+      fc.property(prefix, ws, v6, ws, (pre, l, a, r) => {
+        const s = pre + l + a + r
+        expect(readIPv6Item(s, s.length)).toBe(s.lastIndexOf(','))
+        expect(formatParsed(s)).toBe(canonicalizeIp(a))
+      }),
+      { numRuns: RUNS * 2 },
+    )
+  })
+  it('both, at the item bound: 192 characters are read by the fast path, 193 are not', () => {
+    for (const a of ['1.2.3.4', '2001:db8::1', 'A:b:C:d:E:f:0:1']) {
+      const read = a.includes(':') ? readIPv6Item : readIPv4Item
+      for (const [left, right] of [[MAX_ITEM_LENGTH - a.length, 0], [0, MAX_ITEM_LENGTH - a.length], [5, MAX_ITEM_LENGTH - a.length - 5]] as const) {
+        const item = ' '.repeat(left) + a + '\t'.repeat(right)
+        expect(read(`9.9.9.9,${item}`, 8 + item.length)).toBe(7)
+        expect(read(item, item.length)).toBe(-1)
+        expect(read(`9.9.9.9, ${item}`, 9 + item.length)).toBe(-2)
+        expect(read(` ${item}`, 1 + item.length)).toBe(-2)
+      }
+    }
+  })
 })

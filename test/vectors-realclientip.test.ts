@@ -244,9 +244,12 @@ describe('realclientip-go address parsing', () => {
 })
 
 describe('realclientip-go fuzz seeds: results are canonical and idempotent', () => {
-  const policy = parseTrustProxy('10.0.0.0/8, 192.168.0.0/16, fc00::/7, unix')
+  // Parsed inside each test, not while the file is collected: mutation testing (Stryker) treats
+  // code run at collection as "static" and then runs every test for each mutant in it.
+  const trust = '10.0.0.0/8, 192.168.0.0/16, fc00::/7, unix'
   const cases = all.filter((v) => v.kind === 'fuzzInvariant')
   it.each(cases.map((v) => [v.id, v] as const))('%s', (_id, v) => {
+    const policy = parseTrustProxy(trust)
     const xff = v.headers!['X-Forwarded-For']!
     const first = resolveClient(policy, { headers: { 'x-forwarded-for': xff } })
     if (first.ip !== undefined) {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs Stryker over the core one group of files at a time, each with its own report under
+# reports/mutation/, so that on a busy machine every group that finishes has complete per-file
+# scores. `npm run mutation` runs all files in one go. Summarise the reports with
+# `node scripts/mutation-summary.mjs reports/mutation/*.report.json`. Groups may be given as
+# arguments (`scripts/mutation-by-file.sh src/ip.ts src/host.ts,src/ranges.ts`).
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p reports/mutation
+groups=("$@")
+[ ${#groups[@]} -eq 0 ] && groups=("src/resolve.ts" "src/policy.ts" "src/headers.ts" "src/ip.ts" "src/host.ts,src/audit.ts,src/ranges.ts")
+for group in "${groups[@]}"; do
+  name=$(echo "$group" | sed 's#src/##g; s#\.ts##g; s#,#+#g')
+  node -e '
+    const c = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"))
+    const [group, name] = process.argv.slice(1)
+    Object.assign(c, { mutate: group.split(","), incremental: false, reporters: ["json", "clear-text", "progress"] })
+    c.jsonReporter = { fileName: `reports/mutation/${name}.report.json` }
+    delete c.$schema
+    require("fs").writeFileSync(`reports/mutation/${name}.config.json`, JSON.stringify(c, null, 2))
+  ' "$group" "$name"
+  npx stryker run "reports/mutation/$name.config.json" > "reports/mutation/$name.log" 2>&1
+done
