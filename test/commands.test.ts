@@ -4,7 +4,7 @@
  * command shown is listed here). node_modules is linked from this checkout in place of `npm ci`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { IS_CHECKOUT, ROOT, copyRepository, plainEnv } from './support/repo-copy.js'
@@ -62,6 +62,12 @@ describe('the commands that cannot run inside a test', () => {
     expect(manifest.scripts.test).toBe('npm run build && vitest run')
     expect(ciRun).toMatch(/^npm ci\b/m)
     expect(ciRun).toMatch(/^npm test\b/m)
+  })
+
+  it("'npm run mutation': Stryker with the repository's config, not part of CI", () => {
+    expect(manifest.scripts.mutation).toBe('stryker run')
+    expect(existsSync(join(ROOT, 'stryker.config.json'))).toBe(true)
+    expect(ciRun).not.toMatch(/mutation|stryker/)
   })
 
   it("'npm run typecheck', 'npm run bench', 'bash .ci/run': the scripts exist and CI runs the type check", () => {

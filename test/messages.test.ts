@@ -10,8 +10,9 @@ import { TrustProxyError, parseTrustProxy } from '../src/index.js'
 const ACCEPTED =
   '. Accepted: unset, false, 0, off or no (trust no proxy); true, on or yes (trust every hop); ' +
   'a hop count from 1 to 64; or a list, separated by commas or spaces, of IP addresses ' +
-  '(10.0.0.1, ::1), CIDR ranges (10.0.0.0/8, fd00::/8), IPv4 netmasks (10.0.0.0/255.0.0.0) ' +
-  'and the names loopback, linklocal, uniquelocal, private and unix.'
+  '(10.0.0.1, ::1), CIDR ranges (10.0.0.0/8, fd00::/8), IPv4 netmasks (10.0.0.0/255.0.0.0), ' +
+  'the names loopback, linklocal, uniquelocal, private and unix, and the provider presets ' +
+  'cloudflare, cloudfront, fastly, google-lb.'
 
 const errors: [string, unknown, string][] = [
   ["a function", () => true, "Invalid TRUST_PROXY entry \"function\" at position 0: a trust function is not a TRUST_PROXY setting: pass it as it is to resolveClientIp(fn, ...) or resolveClient(fn, ...), which call it with canonical addresses (Express and Fastify take it directly too); parseTrustProxy reads the values a deployment writes"],
@@ -50,13 +51,13 @@ const errors: [string, unknown, string][] = [
   ["shorthand", "127.1", "Invalid TRUST_PROXY entry \"127.1\" at position 0: IPv4 shorthand (inet_aton form, such as 127.1 or a bare number) is not accepted; write all four octets"],
   ["a leading zero", "010.0.0.1", "Invalid TRUST_PROXY entry \"010.0.0.1\" at position 0: an octet with a leading zero is octal to some parsers (010 = 8); write it without the zero"],
   ["an octet above 255", "256.0.0.1", "Invalid TRUST_PROXY entry \"256.0.0.1\" at position 0: an IPv4 octet is 0-255"],
-  ["an unknown word", "nginx", "Invalid TRUST_PROXY entry \"nginx\" at position 0: not a keyword, a range name or an address"],
+  ["an unknown word", "nginx", "Invalid TRUST_PROXY entry \"nginx\" at position 0: not a keyword, a range name or an address (the names are loopback, linklocal, uniquelocal, private, unix, cloudflare, cloudfront, fastly, google-lb)"],
   ["five octets", "1.2.3.4.5", "Invalid TRUST_PROXY entry \"1.2.3.4.5\" at position 0: not an IPv4 or IPv6 address"],
 ]
 
 const warnings: [string, string, string[]][] = [
   ["true", "true", ["Every hop is trusted: the client IP is the left-most X-Forwarded-For entry, which any client can write. Name your proxies instead (a hop count, or their addresses or ranges)."]],
-  ["a hop count", "2", ["A hop count (2) trusts whoever connects, without checking who it is: if this server can be reached without going through the proxy, any client can forge its IP. Prefer the proxy addresses or ranges (for example loopback, or 172.18.0.0/16 for a Docker network)."]],
+  ["a hop count", "2", ["A hop count (2) trusts whoever connects, without checking who it is: if this server can be reached without going through the proxy, any client can forge its IP. Prefer the proxy addresses or ranges (for example 127.0.0.9 for nginx on this host with `proxy_bind 127.0.0.9`, or 172.18.0.0/16 for a Docker network)."]],
   ["IPv4 in halves", "0.0.0.0/1 128.0.0.0/1", ["The list trusts every IPv4 address (as 0.0.0.0/0 does): any client can then forge its IP. Name your proxies instead."]],
   ["IPv6 in halves", "::/1 8000::/1", ["The list trusts every IPv6 address (as ::/0 does): any client can then forge its IP. Name your proxies instead."]],
   ["host bits", "10.0.0.1/8", ["\"10.0.0.1/8\" has host bits set; it is read as 10.0.0.0/8"]],
