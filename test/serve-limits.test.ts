@@ -105,6 +105,8 @@ describe('serve: the connection cap', () => {
     }
     await sleep(200)
     await expect(get(s.port, '127.0.0.25')).rejects.toThrow(/socket hang up|ECONNRESET/)
+    // The server's warning reaches our end of its stderr pipe a moment after the refusal.
+    for (let i = 0; i < 40 && !s.stderr().includes('20 connections open'); i++) await sleep(50)
     expect(s.stderr()).toContain('20 connections open (max-connections)')
     for (const sock of held) sock.destroy()
     await sleep(200)
