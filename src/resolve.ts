@@ -419,7 +419,9 @@ export function resolveClient(
   // Behind the PROXY protocol, hop 0 is the client the balancer accepted (see proxy-protocol.ts).
   const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
   const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
-  let [wp, wf] = [p, p === undefined ? (policy as TrustFunction) : undefined]
+  // Plain variables, not a destructured pair: this runs for every request.
+  let wp = p
+  let wf = p === undefined ? (policy as TrustFunction) : undefined
   if (hop0?.used === true && pc!.balancerIsHop) [wp, wf] = policyAfterBalancer(wp, wf)
   try {
     ip = walk(wp, wf, hop0 === undefined ? req?.remoteAddress : hop0.address, headerValue, mode)
