@@ -20,7 +20,7 @@ export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so'
 
 /** The values the docs page is rendered with: the balancer on the app's host, the app on 127.0.0.1:6989. */
 export const SENDER_DOC_VALUES: Record<Sender, TemplateValues> = {
-  haproxy: { harness: false, terminate_tls: false, listen: ':443', upstream: '127.0.0.1:6989', send_proxy: 'send-proxy-v2', source: '127.0.0.9' },
+  haproxy: { harness: false, terminate_tls: false, health_check: false, listen: ':443', upstream: '127.0.0.1:6989', send_proxy: 'send-proxy-v2', source: '127.0.0.9' },
   'nginx-stream': { harness: false, listen: '443', upstream: '127.0.0.1:6989', source: '127.0.0.9' },
 }
 
