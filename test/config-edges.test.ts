@@ -56,7 +56,8 @@ describe('1. toString() parses back: one unspecified address is refused however 
   it('every generated unspecified entry is refused exactly when it is one address, and parses back otherwise', () => {
     fc.assert(
       fc.property(unspecifiedEntry, (v) => {
-        const full = /\/(32|128|255\.255\.255\.255)$/.test(v)
+        // One address: /32 (or the all-ones netmask) for IPv4, /128 for IPv6 (`::/32` is a range).
+        const full = v.includes(':') ? v.endsWith('/128') : /\/(32|255\.255\.255\.255)$/.test(v)
         const e = refusal(v)
         expect(e?.reason).toBe(full ? 'unspecified-address' : undefined)
         if (!full) {

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from './support/runtimes.js'
+import { installPacked } from './support/packed.js'
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 })
@@ -29,7 +30,7 @@ function project(parent: string): string {
   const dir = mkdtempSync(join(parent, 'trust-proxy-consumer-'))
   dirs.push(dir)
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }))
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-save', tarball], dir)
+  installPacked(dir, tarball, ['--no-save'])
   return dir
 }
 

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LIBRARY_ENTRIES } from '../tsup.config.js'
 import { IS_CHECKOUT, ROOT as root, copyRepository, plainEnv } from './support/repo-copy.js'
+import { installPacked } from './support/packed.js'
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, env: plainEnv() })
@@ -38,7 +39,7 @@ function project(name: string, links: string[]): string {
   const p = join(dir, name)
   mkdirSync(p)
   writeFileSync(join(p, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }))
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], p)
+  installPacked(p, tarball)
   for (const l of links) symlinkSync(join(root, 'node_modules', l), join(p, 'node_modules', l), 'dir')
   return p
 }
