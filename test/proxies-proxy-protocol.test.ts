@@ -53,6 +53,8 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
   let httpPort = 0
   let httpsPort = 0
   let httpListener: ProxyProtocolListener
+  let tcpCheckListener: ProxyProtocolListener
+  let tcpCheckPort = 0
   const fronts: Record<string, number> = {}
 
   async function startSender(name: string, sender: Sender, upstreamPort: number, extra: Record<string, string | boolean> = {}): Promise<void> {
@@ -105,6 +107,13 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
     await once(secure, 'listening')
     httpsPort = (secure.address() as AddressInfo).port
 
+    const checked = http.createServer((_req, res) => res.end())
+    tcpCheckListener = acceptProxyProtocol(checked, { policy })
+    cleanup.add({ close: () => new Promise<void>((r) => { checked.closeAllConnections(); checked.close(() => r()) }) })
+    checked.listen(0, '127.0.0.1')
+    await once(checked, 'listening')
+    tcpCheckPort = (checked.address() as AddressInfo).port
+
     await Promise.all([
       startSender('haproxy-v1', 'haproxy', httpPort, { send_proxy: 'send-proxy' }),
       startSender('haproxy-v2', 'haproxy', httpPort, { send_proxy: 'send-proxy-v2' }),
@@ -113,6 +122,8 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
       // HAProxy ends TLS itself and sends the v2 TLVs: SSL, authority (SNI), CRC32C.
       // Health checks with a header: HAProxy's v2 checks say LOCAL.
       startSender('haproxy-check', 'haproxy', httpPort, { send_proxy: 'send-proxy-v2 check check-send-proxy inter 100ms', health_check: true }),
+      // Plain TCP checks (no option httpchk), to a listener of their own: refused as peer-gone.
+      startSender('haproxy-tcp-check', 'haproxy', tcpCheckPort, { send_proxy: 'send-proxy-v2 check check-send-proxy inter 100ms' }),
       startSender('haproxy-ssl', 'haproxy', httpPort, { terminate_tls: true, send_proxy: 'send-proxy-v2-ssl-cn proxy-v2-options authority,crc32c' }),
     ])
   }, 60_000)
@@ -174,6 +185,13 @@ describe.skipIf(gate !== null && !inCI())('PROXY protocol from HAProxy and nginx
     expect(httpListener.stats.local, JSON.stringify(httpListener.stats)).toBeGreaterThan(0)
     expect(httpListener.stats.reasons['missing-header'] ?? 0).toBe(0)
     expect(httpListener.stats.reasons['untrusted-peer'] ?? 0).toBe(0)
+  })
+
+  it('plain TCP health checks reset before their address can be read: refused as peer-gone, never as an untrusted peer', async () => {
+    const s = tcpCheckListener.stats
+    for (let i = 0; i < 200 && (s.reasons['peer-gone'] ?? 0) < 3; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(s.reasons['peer-gone'] ?? 0, JSON.stringify(s)).toBeGreaterThanOrEqual(3)
+    expect(s.reasons['untrusted-peer'] ?? 0, JSON.stringify(s)).toBe(0)
   })
 
   for (const name of ['haproxy-v2', 'nginx']) {

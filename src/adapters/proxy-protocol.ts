@@ -53,6 +53,11 @@ export type { TrustPolicy }
 export type ProxyRejectReason =
   /** The TCP peer is trusted by neither the policy nor the `loadBalancer` policy. */
   | 'untrusted-peer'
+  /**
+   * A TCP connection reset before its peer's address could be read (Node reports none): nobody
+   * can be trusted, so it is closed. HAProxy's plain TCP health checks do this.
+   */
+  | 'peer-gone'
   /** A trusted peer sent bytes that are not a PROXY header, and `requireHeader` is on. */
   | 'missing-header'
   /** The header did not arrive whole within `headerTimeout`. */
@@ -245,7 +250,11 @@ export function acceptProxyProtocol(server: Server, options: ProxyProtocolOption
     }
 
     if (!trusted) {
-      reject('untrusted-peer', `connection from ${peer ?? 'a Unix socket'}, which is not a trusted load balancer`)
+      if (socket.remoteAddress === undefined && typeof server.address() !== 'string') {
+        reject('peer-gone', 'a TCP connection reset before its address could be read (a health check that closes at once?)')
+      } else {
+        reject('untrusted-peer', `connection from ${peer ?? 'a Unix socket'}, which is not a trusted load balancer`)
+      }
       return
     }
     timer = setTimeout(() => reject('timeout', `no complete PROXY header within ${headerTimeout} ms`), headerTimeout)
