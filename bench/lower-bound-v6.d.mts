@@ -5,6 +5,8 @@ import type { Scenario } from './scenarios.mjs'
 /** Trust on four sign-flipped 32-bit words of an IPv6 address, and the hop index. */
 export type LowerBoundTrust6 = (w0: number, w1: number, w2: number, w3: number, hop: number) => boolean
 export interface MixedTrust {
+  /** A hop count or `all`: trust never looks at the address, so the reader does not build it. */
+  anyAddress?: boolean
   v4: LowerBoundTrust
   v6: LowerBoundTrust6
 }

@@ -34,9 +34,12 @@ let from = 0
 let plain = true
 /** Whether the text was IPv6 (it had a colon), even when the address is IPv4-mapped. */
 let v6Text = false
-/** IPv6: how many groups the text wrote, and how many of them are right of its `::` (-1: none). */
+/** IPv6: how many groups the text wrote, how many of them are right of its `::` (-1: none), where its dotted tail starts (-1: none). */
 let groups = 0
 let gapRight = -1
+let tailAt = -1
+/** IPv6 text read, its value not built yet (see expand). */
+let pending = false
 
 /** Groups as read, right to left; then the eight groups, left to right. */
 const R = new Int32Array(8)
@@ -60,6 +63,7 @@ function readAddressBack(s, end) {
   let n = 0
   let gap = -1
   let tail = -1
+  let any = 0
   plain = true
   if (i >= 0 && s.charCodeAt(i) === 58 /* : */) {
     // Only "::" may end an address.
@@ -92,17 +96,20 @@ function readAddressBack(s, end) {
         v4 = scan.value
         start = from = scan.start
         v6Text = false
+        pending = false
         return v4 !== FLIPPED_ZERO
       }
       const u = scan.value ^ 0x80000000
       R[0] = u & 0xffff
       R[1] = u >>> 16
       n = 2
+      any = u === 0 ? 0 : 1
       tail = scan.start
     } else {
       if (n === 8) return false
       if (digits > 1 && s.charCodeAt(i + 1) === 48) plain = false
       R[n++] = v
+      any |= v
       if (c !== 58) break
     }
     // s[i] is a colon after a group (or after the tail).
@@ -118,32 +125,44 @@ function readAddressBack(s, end) {
   }
   start = from = i + 1
   if (gap < 0 ? n !== 8 : n === 8) return false
-  const left = gap < 0 ? n : n - gap
-  for (let k = 0; k < left; k++) G[k] = R[n - 1 - k]
-  for (let k = left; k < 8; k++) G[k] = 0
-  for (let k = 0; k < n - left; k++) G[7 - k] = R[k]
   v6Text = true
   groups = n
   gapRight = gap
+  tailAt = tail
+  // The groups are placed and the value built only when needed (a range to match, the client's
+  // text): a hop count or `all` only needs the text validated. `::` and `::ffff:0.0.0.0` name no host.
+  pending = true
+  if (any === 0) return false
+  return any !== 0xffff || (expand(), family === 6 || v4 !== FLIPPED_ZERO)
+}
+
+/** Places the groups read by readAddressBack and builds the value: an IPv4-mapped address is IPv4. */
+function expand() {
+  pending = false
+  const n = groups
+  const left = gapRight < 0 ? n : n - gapRight
+  for (let k = 0; k < left; k++) G[k] = R[n - 1 - k]
+  for (let k = left; k < 8; k++) G[k] = 0
+  for (let k = 0; k < n - left; k++) G[7 - k] = R[k]
   if (G[0] === 0 && G[1] === 0 && G[2] === 0 && G[3] === 0 && G[4] === 0 && G[5] === 0xffff) {
     family = 4
     v4 = ((G[6] << 16) | G[7]) ^ 0x80000000
     // The dotted tail of a mapped address is the IPv4 host's canonical text.
-    plain = tail >= 0
-    if (plain) from = tail
-    return v4 !== FLIPPED_ZERO
+    plain = tailAt >= 0
+    if (plain) from = tailAt
+    return
   }
   family = 6
-  if (tail >= 0) plain = false
+  if (tailAt >= 0) plain = false
   w0 = ((G[0] << 16) | G[1]) ^ 0x80000000
   w1 = ((G[2] << 16) | G[3]) ^ 0x80000000
   w2 = ((G[4] << 16) | G[5]) ^ 0x80000000
   w3 = ((G[6] << 16) | G[7]) ^ 0x80000000
-  return (G[0] | G[1] | G[2] | G[3] | G[4] | G[5] | G[6] | G[7]) !== 0
 }
 
 /** Canonical text of the address just read, whose text ends at `end` of `s`. */
 function clientText(s, end) {
+  if (pending) expand()
   if (family === 4) return plain ? s.slice(from, end) : formatIPv4(v4 ^ 0x80000000)
   if (plain && compressedAsRfc5952()) return s.slice(from, end)
   return formatIPv6()
@@ -188,8 +207,12 @@ function formatIPv6() {
   return `${hex(0, best)}::${hex(k, 8)}`
 }
 
-/** Trust of the address just read, at hop `hop`. */
-const trusted = (trust, hop) => (family === 4 ? trust.v4(v4, hop) : trust.v6(w0, w1, w2, w3, hop))
+/** Trust of the address just read, at hop `hop` (a hop count or `all` never looks at the value). */
+function trusted(trust, hop) {
+  if (trust.anyAddress) return trust.v4(0, hop)
+  if (pending) expand()
+  return family === 4 ? trust.v4(v4, hop) : trust.v6(w0, w1, w2, w3, hop)
+}
 
 /**
  * The client of a request whose hops may be IPv4 or IPv6, or null when an item is not a strict
@@ -356,9 +379,9 @@ export function rangeTrust6(ranges) {
 export function scenarioTrust(s, peerList) {
   if (/^\d+$/.test(s.ours)) {
     const n = Number(s.ours)
-    return { v4: (_v, hop) => hop < n, v6: (_a, _b, _c, _d, hop) => hop < n }
+    return { anyAddress: true, v4: (_v, hop) => hop < n, v6: (_a, _b, _c, _d, hop) => hop < n }
   }
-  if (s.ours === 'true') return { v4: () => true, v6: () => true }
+  if (s.ours === 'true') return { anyAddress: true, v4: () => true, v6: () => true }
   return listTrust(peerList)
 }
 

@@ -13,7 +13,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import * as lib from '../src/index.js'
 import { lowerBoundFor, lowerBoundResolveForwarded, lowerBoundResolveMixed, scenarioTrust } from '../bench/lower-bound-v6.mjs'
-import { buildScenarios, cloudCidrs, RANGE_LIST } from '../bench/scenarios.mjs'
+import { buildScenarios, cloudCidrs, peerList, RANGE_LIST } from '../bench/scenarios.mjs'
 
 const RANGE_ARRAY = RANGE_LIST.split(', ')
 const RUNS = 2000
@@ -205,8 +205,7 @@ describe('lower-bound-v6: Forwarded walks, against the library', () => {
 
 describe('every scenario has a lower bound that finds its client', () => {
   it.each(buildScenarios().map((s) => [s.id, s] as const))('%s', (_id, s) => {
-    const peer = s.peer === ('presets' as never) ? ['loopback', ...lib.presetInfo().flatMap((x) => x.ranges)] : Array.isArray(s.peer) ? s.peer : []
-    const { kind, fn } = lowerBoundFor(s, peer)
+    const { kind, fn } = lowerBoundFor(s, peerList(s, lib))
     expect(fn()).toBe(s.expected)
     // The IPv6 and Forwarded scenarios get the IPv6 reader: no scenario walking an IPv6 hop is bounded by the IPv4-only one.
     if (s.forwarded !== undefined) expect(kind).toBe('forwarded')
