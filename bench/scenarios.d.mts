@@ -23,7 +23,7 @@ export interface OurLibrary {
   parseTrustProxy(value: unknown): TrustPolicy
   resolveClientIp(policy: TrustPolicy | TrustFunction, remote: string | undefined | null, xff?: string | string[] | null): string | undefined
   resolveClient(policy: TrustPolicy | TrustFunction, req: { remoteAddress?: string; headers?: unknown; encrypted?: boolean }, options?: { header?: string }): { ip: string | undefined }
-  presetInfo(): { ranges: string[] }[]
+  presetInfo(): { ranges: readonly string[] }[]
 }
 
 export interface Contenders {
