@@ -19,27 +19,30 @@
 import ipaddr from 'ipaddr.js'
 import { FLIPPED_ZERO, SCAN_MAX, lowerBoundResolve, mergeIntervals, rangeTrust, readIPv4Back, scan } from './lower-bound.mjs'
 
-// The address the last readAddressBack() read. Words and IPv4 values have their sign bit flipped,
-// so that signed int32 comparison orders them as unsigned numbers.
-let family = 4
-let v4 = 0
-let w0 = 0
-let w1 = 0
-let w2 = 0
-let w3 = 0
-/** Where the address text starts; where its canonical text would start (a mapped address's dotted tail). */
-let start = 0
-let from = 0
-/** IPv6 text: no upper-case digit, no leading zero, no dotted tail (the `::` is checked apart). */
-let plain = true
-/** Whether the text was IPv6 (it had a colon), even when the address is IPv4-mapped. */
-let v6Text = false
-/** IPv6: how many groups the text wrote, how many of them are right of its `::` (-1: none), where its dotted tail starts (-1: none). */
-let groups = 0
-let gapRight = -1
-let tailAt = -1
-/** IPv6 text read, its value not built yet (see expand). */
-let pending = false
+// The address the last readAddressBack() read, in one record of fixed shape (as the library's
+// scratch is: cheaper to write per hop than separate module variables). Words and IPv4 values
+// have their sign bit flipped, so that signed int32 comparison orders them as unsigned numbers.
+const A = {
+  family: 4,
+  v4: 0,
+  w0: 0,
+  w1: 0,
+  w2: 0,
+  w3: 0,
+  /** Where the address text starts; where its canonical text would start (a mapped address's dotted tail). */
+  start: 0,
+  from: 0,
+  /** IPv6 text: no upper-case digit, no leading zero, no dotted tail (the `::` is checked apart). */
+  plain: true,
+  /** Whether the text was IPv6 (it had a colon), even when the address is IPv4-mapped. */
+  v6Text: false,
+  /** IPv6: how many groups the text wrote, how many of them are right of its `::` (-1: none), where its dotted tail starts (-1: none). */
+  groups: 0,
+  gapRight: -1,
+  tailAt: -1,
+  /** IPv6 text read, its value not built yet (see expand). */
+  pending: false,
+}
 
 /** Groups as read, right to left; then the eight groups, left to right. */
 const R = new Int32Array(8)
@@ -64,54 +67,58 @@ function readAddressBack(s, end) {
   let gap = -1
   let tail = -1
   let any = 0
-  plain = true
-  if (i >= 0 && s.charCodeAt(i) === 58 /* : */) {
+  // Most items are IPv4: that first, in one pass; it is also an IPv6 address's dotted tail.
+  if (readIPv4Back(s, end)) {
+    i = scan.start - 1
+    if (i < 0 || s.charCodeAt(i) !== 58 /* : */) {
+      A.family = 4
+      A.v4 = scan.value
+      A.start = A.from = scan.start
+      A.v6Text = false
+      A.pending = false
+      A.plain = true
+      return A.v4 !== FLIPPED_ZERO
+    }
+    const u = scan.value ^ 0x80000000
+    R[0] = u & 0xffff
+    R[1] = u >>> 16
+    n = 2
+    any = u
+    tail = scan.start
+  } else if (i >= 0 && s.charCodeAt(i) === 58) {
     // Only "::" may end an address.
     if (i < 1 || s.charCodeAt(i - 1) !== 58) return false
     gap = 0
     i -= 2
     if (hexAt(s, i) < 0) return false // "::" alone: the unspecified address
   }
+  let canonical = true
+  // The AND of every hex digit's char code: bit 0x20 is clear only if an upper-case A-F was seen.
+  let digitBits = 0xff
+  // After a dotted tail, s[i] is the colon before it.
+  let atColon = tail >= 0
   for (;;) {
-    let v = 0
-    let digits = 0
-    let c = 0
-    for (;;) {
-      c = i >= 0 ? s.charCodeAt(i) : 0
-      const h = c < 128 ? HEX[c] : -1
-      if (h < 0) break
-      if (digits === 4) return false
-      if (c >= 65 && c <= 70) plain = false
-      v |= h << (digits << 2)
-      digits++
-      i--
-    }
-    if (digits === 0) return false
-    if (c === 46 /* . */) {
-      // The run was the last octet of dotted IPv4: a whole address, or the tail of an IPv6 one.
-      if (n !== 0 || gap >= 0 || !readIPv4Back(s, end)) return false
-      i = scan.start - 1
-      if (i < 0 || s.charCodeAt(i) !== 58) {
-        family = 4
-        v4 = scan.value
-        start = from = scan.start
-        v6Text = false
-        pending = false
-        return v4 !== FLIPPED_ZERO
+    if (!atColon) {
+      let v = 0
+      let digits = 0
+      let c = 0
+      for (;;) {
+        c = i >= 0 ? s.charCodeAt(i) : 0
+        const h = c < 128 ? HEX[c] : -1
+        if (h < 0) break
+        if (digits === 4) return false
+        digitBits &= c
+        v |= h << (digits << 2)
+        digits++
+        i--
       }
-      const u = scan.value ^ 0x80000000
-      R[0] = u & 0xffff
-      R[1] = u >>> 16
-      n = 2
-      any = u === 0 ? 0 : 1
-      tail = scan.start
-    } else {
-      if (n === 8) return false
-      if (digits > 1 && s.charCodeAt(i + 1) === 48) plain = false
+      if (digits === 0 || n === 8) return false
+      if (digits > 1 && s.charCodeAt(i + 1) === 48) canonical = false
       R[n++] = v
       any |= v
       if (c !== 58) break
     }
+    atColon = false
     // s[i] is a colon after a group (or after the tail).
     if (i >= 1 && s.charCodeAt(i - 1) === 58) {
       if (gap >= 0) return false
@@ -123,48 +130,53 @@ function readAddressBack(s, end) {
       if (hexAt(s, i) < 0) return false
     }
   }
-  start = from = i + 1
   if (gap < 0 ? n !== 8 : n === 8) return false
-  v6Text = true
-  groups = n
-  gapRight = gap
-  tailAt = tail
+  A.start = A.from = i + 1
+  A.v6Text = true
+  A.groups = n
+  A.gapRight = gap
+  A.tailAt = tail
+  A.plain = canonical && (digitBits & 0x20) !== 0
   // The groups are placed and the value built only when needed (a range to match, the client's
   // text): a hop count or `all` only needs the text validated. `::` and `::ffff:0.0.0.0` name no host.
-  pending = true
+  A.pending = true
   if (any === 0) return false
-  return any !== 0xffff || (expand(), family === 6 || v4 !== FLIPPED_ZERO)
+  if (any === 0xffff) {
+    expand()
+    return A.family === 6 || A.v4 !== FLIPPED_ZERO
+  }
+  return true
 }
 
 /** Places the groups read by readAddressBack and builds the value: an IPv4-mapped address is IPv4. */
 function expand() {
-  pending = false
-  const n = groups
-  const left = gapRight < 0 ? n : n - gapRight
+  A.pending = false
+  const n = A.groups
+  const left = A.gapRight < 0 ? n : n - A.gapRight
   for (let k = 0; k < left; k++) G[k] = R[n - 1 - k]
   for (let k = left; k < 8; k++) G[k] = 0
   for (let k = 0; k < n - left; k++) G[7 - k] = R[k]
   if (G[0] === 0 && G[1] === 0 && G[2] === 0 && G[3] === 0 && G[4] === 0 && G[5] === 0xffff) {
-    family = 4
-    v4 = ((G[6] << 16) | G[7]) ^ 0x80000000
+    A.family = 4
+    A.v4 = ((G[6] << 16) | G[7]) ^ 0x80000000
     // The dotted tail of a mapped address is the IPv4 host's canonical text.
-    plain = tailAt >= 0
-    if (plain) from = tailAt
+    A.plain = A.tailAt >= 0
+    if (A.plain) A.from = A.tailAt
     return
   }
-  family = 6
-  if (tailAt >= 0) plain = false
-  w0 = ((G[0] << 16) | G[1]) ^ 0x80000000
-  w1 = ((G[2] << 16) | G[3]) ^ 0x80000000
-  w2 = ((G[4] << 16) | G[5]) ^ 0x80000000
-  w3 = ((G[6] << 16) | G[7]) ^ 0x80000000
+  A.family = 6
+  if (A.tailAt >= 0) A.plain = false
+  A.w0 = ((G[0] << 16) | G[1]) ^ 0x80000000
+  A.w1 = ((G[2] << 16) | G[3]) ^ 0x80000000
+  A.w2 = ((G[4] << 16) | G[5]) ^ 0x80000000
+  A.w3 = ((G[6] << 16) | G[7]) ^ 0x80000000
 }
 
 /** Canonical text of the address just read, whose text ends at `end` of `s`. */
 function clientText(s, end) {
-  if (pending) expand()
-  if (family === 4) return plain ? s.slice(from, end) : formatIPv4(v4 ^ 0x80000000)
-  if (plain && compressedAsRfc5952()) return s.slice(from, end)
+  if (A.pending) expand()
+  if (A.family === 4) return A.plain ? s.slice(A.from, end) : formatIPv4(A.v4 ^ 0x80000000)
+  if (A.plain && compressedAsRfc5952()) return s.slice(A.from, end)
   return formatIPv6()
 }
 
@@ -189,18 +201,18 @@ function longestZeroRun() {
 
 function compressedAsRfc5952() {
   const best = longestZeroRun()
-  if (gapRight < 0) return best < 0
-  const at = groups - gapRight
+  if (A.gapRight < 0) return best < 0
+  const at = A.groups - A.gapRight
   let k = at
   while (k < 8 && G[k] === 0) k++
-  return best === at && k - at === 8 - groups
+  return best === at && k - at === 8 - A.groups
 }
 
 const formatIPv4 = (u) => `${u >>> 24}.${(u >>> 16) & 255}.${(u >>> 8) & 255}.${u & 255}`
 
 function formatIPv6() {
   const best = longestZeroRun()
-  const hex = (from, to) => Array.from(G.subarray(from, to), (g) => g.toString(16)).join(':')
+  const hex = (a, b) => Array.from(G.subarray(a, b), (g) => g.toString(16)).join(':')
   if (best < 0) return hex(0, 8)
   let k = best
   while (k < 8 && G[k] === 0) k++
@@ -210,8 +222,8 @@ function formatIPv6() {
 /** Trust of the address just read, at hop `hop` (a hop count or `all` never looks at the value). */
 function trusted(trust, hop) {
   if (trust.anyAddress) return trust.v4(0, hop)
-  if (pending) expand()
-  return family === 4 ? trust.v4(v4, hop) : trust.v6(w0, w1, w2, w3, hop)
+  if (A.pending) expand()
+  return A.family === 4 ? trust.v4(A.v4, hop) : trust.v6(A.w0, A.w1, A.w2, A.w3, hop)
 }
 
 /**
@@ -219,13 +231,13 @@ function trusted(trust, hop) {
  * address. `trust` is `{ v4(flipped, hop), v6(w0, w1, w2, w3, hop) }` (sign-flipped words).
  */
 export function lowerBoundResolveMixed(trust, remote, xff) {
-  if (!readAddressBack(remote, remote.length) || start !== 0) return null
+  if (!readAddressBack(remote, remote.length) || A.start !== 0) return null
   if (!trusted(trust, 0) || xff === undefined) return clientText(remote, remote.length)
   let end = xff.length
   for (let hop = 1; ; hop++) {
     while (end > 0 && xff.charCodeAt(end - 1) === 32) end--
     if (!readAddressBack(xff, end)) return null
-    let i = start - 1
+    let i = A.start - 1
     while (i >= 0 && xff.charCodeAt(i) === 32) i--
     if (i >= 0 && xff.charCodeAt(i) !== 44 /* , */) return null
     if (i < 0 || !trusted(trust, hop)) return clientText(xff, end)
@@ -256,16 +268,16 @@ function withoutPort(s, a, b) {
  * no tchar), or quoted `IPv4[:port]` or `[IPv6][:port]`.
  */
 function forAddress(s, a, b) {
-  if (s.charCodeAt(a) !== 34 /* " */) return readAddressBack(s, b) && !v6Text && start === a ? b : -1
+  if (s.charCodeAt(a) !== 34 /* " */) return readAddressBack(s, b) && !A.v6Text && A.start === a ? b : -1
   a++
   b--
   const e = withoutPort(s, a, b)
   if (e < 0) return -1
   if (s.charCodeAt(a) === 91 /* [ */) {
     if (s.charCodeAt(e - 1) !== 93 /* ] */) return -1
-    return readAddressBack(s, e - 1) && v6Text && start === a + 1 ? e - 1 : -1
+    return readAddressBack(s, e - 1) && A.v6Text && A.start === a + 1 ? e - 1 : -1
   }
-  return readAddressBack(s, e) && !v6Text && start === a ? e : -1
+  return readAddressBack(s, e) && !A.v6Text && A.start === a ? e : -1
 }
 
 /**
@@ -274,7 +286,7 @@ function forAddress(s, a, b) {
  * gives up), exactly one `for=` per element, whose address is validated as above.
  */
 export function lowerBoundResolveForwarded(trust, remote, fwd) {
-  if (!readAddressBack(remote, remote.length) || start !== 0) return null
+  if (!readAddressBack(remote, remote.length) || A.start !== 0) return null
   if (!trusted(trust, 0) || fwd === undefined) return clientText(remote, remote.length)
   let i = fwd.length - 1
   for (let hop = 1; ; hop++) {
@@ -395,7 +407,7 @@ export function lowerBoundFor(s, peerList) {
   const { remote, xff, forwarded } = s
   if (forwarded !== undefined) return { kind: 'forwarded', fn: () => lowerBoundResolveForwarded(trust, remote, forwarded) }
   // IPv4-only when every hop the walk reads is IPv4 (the IPv4 reader then finds the client).
-  const v4 = trust.v4
-  if (lowerBoundResolve(v4, remote, xff) === s.expected) return { kind: 'ipv4', fn: () => lowerBoundResolve(v4, remote, xff) }
+  const four = trust.v4
+  if (lowerBoundResolve(four, remote, xff) === s.expected) return { kind: 'ipv4', fn: () => lowerBoundResolve(four, remote, xff) }
   return { kind: 'ipv6', fn: () => lowerBoundResolveMixed(trust, remote, xff) }
 }

@@ -421,7 +421,9 @@ function report() {
   }
   if (mixed.length > 0) {
     p()
-    p('After mixed traffic: the same scenarios timed again in one process that first ran every scenario above')
+    p('## After mixed traffic')
+    p()
+    p('The same scenarios timed again in one process that first ran every scenario above')
     p("(IPv4, IPv6, Forwarded, hop counts, `all`, long headers), so each contender's code is general, not")
     p('specialised to one shape of input.')
     p()
