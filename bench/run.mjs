@@ -11,7 +11,7 @@
  * as a percentage of the median). Then a few scenarios are timed again in this process after
  * every scenario has run through it (mixed traffic), for comparison.
  *
- * `--quick` (or BENCH_QUICK=1): for development, about a quarter of the time: 2 processes,
+ * `--quick` (or BENCH_QUICK=1): for development, in well under half the time: 2 processes,
  * BENCH_MIN_MS 60, 3 cold starts, no serve or PROXY protocol benchmarks, nothing written.
  *
  * Environment: BENCH_MIN_MS (CPU time per contender and scenario, split over the processes x 2
