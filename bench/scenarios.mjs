@@ -267,8 +267,8 @@ export function peerList(s, lib) {
 
 /**
  * Runs each contender once and checks the answers: ours (and our audit record), proxy-addr and
- * @fastify/proxy-addr must all give the scenario's expected client. Returns the canonical answers; throws on any
- * disagreement, naming it.
+ * @fastify/proxy-addr must all give the scenario's expected client. Returns the canonical
+ * answers; throws on any disagreement, naming it.
  */
 export function checkScenario(s, lib) {
   const c = contenders(s, lib)
