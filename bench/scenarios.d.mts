@@ -23,10 +23,13 @@ export interface OurLibrary {
   parseTrustProxy(value: unknown): TrustPolicy
   resolveClientIp(policy: TrustPolicy | TrustFunction, remote: string | undefined | null, xff?: string | string[] | null): string | undefined
   resolveClient(policy: TrustPolicy | TrustFunction, req: { remoteAddress?: string; headers?: unknown; encrypted?: boolean }, options?: { header?: string }): { ip: string | undefined }
+  presetInfo(): { ranges: readonly string[] }[]
 }
 
 export interface Contenders {
   ours: () => string | undefined
+  /** `resolveClient(...).ip` on the same request (X-Forwarded-For scenarios only). */
+  record: (() => string | undefined) | undefined
   proxyAddr: () => string | undefined
   fastify: () => string | undefined
   floor: () => string | undefined
@@ -40,5 +43,6 @@ export function buildScenarios(only?: ReadonlySet<string>): Scenario[]
 export function canonical(addr: unknown): string | undefined
 export function keep(value: unknown): void
 export function contenders(s: Scenario, lib: OurLibrary): Contenders
-export function checkScenario(s: Scenario, lib: OurLibrary): { ours: string | undefined; proxyAddr: string | undefined; fastify: string | undefined }
+export function peerList(s: Scenario, lib: OurLibrary): string[]
+export function checkScenario(s: Scenario, lib: OurLibrary): { ours: string | undefined; record?: string | undefined; proxyAddr: string | undefined; fastify: string | undefined }
 export function compileInputs(n?: number): { text: string; array: string[] }

@@ -224,7 +224,7 @@ export const keep = (v) => {
  */
 export function contenders(s, lib) {
   const policy = lib.parseTrustProxy(s.ours)
-  if (s.peer === PRESETS) s = { ...s, peer: ['loopback', ...lib.presetInfo().flatMap((p) => p.ranges)] }
+  if (s.peer === PRESETS) s = { ...s, peer: peerList(s, lib) }
   const paTrust = typeof s.peer === 'function' ? s.peer : proxyAddr.compile(s.peer)
   const fpaTrust = typeof s.peer === 'function' ? s.peer : fastifyProxyAddr.compile(s.peer)
   const remote = s.remote
@@ -232,12 +232,18 @@ export function contenders(s, lib) {
   const peerReq = { socket: { remoteAddress: remote }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }
 
   let ours
+  let record
   if (s.forwarded !== undefined) {
     const req = { remoteAddress: remote, headers: { forwarded: s.forwarded, host: 'gw.example.com' }, encrypted: false }
     const options = { header: 'forwarded' }
     ours = () => lib.resolveClient(policy, req, options).ip
   } else {
     ours = () => lib.resolveClientIp(policy, remote, xff)
+    // The audit record of the same request, as a proxy sends it (with X-Forwarded-Proto and Host:
+    // the record reads them, resolveClientIp does not).
+    const headers = xff === undefined ? { host: 'gw.example.com' } : { 'x-forwarded-for': xff, 'x-forwarded-proto': 'https', host: 'gw.example.com' }
+    const req = { remoteAddress: remote, headers, encrypted: false }
+    record = () => lib.resolveClient(policy, req).ip
   }
   // The floor: the least work that reads one entry of the header (the socket address when there
   // is no header). It does not validate anything; it is the cost of touching the string.
@@ -246,16 +252,23 @@ export function contenders(s, lib) {
 
   return {
     ours,
+    record,
     proxyAddr: () => proxyAddr(peerReq, paTrust),
     fastify: () => fastifyProxyAddr(peerReq, fpaTrust),
     floor,
   }
 }
 
+/** The list the peers are compiled from, presets expanded (a trust function gives none). */
+export function peerList(s, lib) {
+  if (s.peer === PRESETS) return ['loopback', ...lib.presetInfo().flatMap((p) => p.ranges)]
+  return typeof s.peer === 'function' ? [] : s.peer
+}
+
 /**
- * Runs each contender once and checks the answers: ours, proxy-addr and @fastify/proxy-addr
- * must all give the scenario's expected client. Returns the canonical answers; throws on any
- * disagreement, naming it.
+ * Runs each contender once and checks the answers: ours (and our audit record), proxy-addr and
+ * @fastify/proxy-addr must all give the scenario's expected client. Returns the canonical
+ * answers; throws on any disagreement, naming it.
  */
 export function checkScenario(s, lib) {
   const c = contenders(s, lib)
@@ -264,6 +277,7 @@ export function checkScenario(s, lib) {
     proxyAddr: canonical(c.proxyAddr()),
     fastify: canonical(c.fastify()),
   }
+  if (c.record !== undefined) got.record = canonical(c.record())
   const want = canonical(s.expected)
   for (const [who, value] of Object.entries(got)) {
     if (value !== want) {

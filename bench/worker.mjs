@@ -1,19 +1,20 @@
 /**
- * One measurement task in its own V8 isolate (a worker thread of the bench process).
+ * One measurement task in its own process (forked by run.mjs with --expose-gc; the task is its
+ * argument, the result its one IPC message).
  *
- * Each scenario gets a fresh JIT: its contenders are compiled for its inputs only, as in a server
- * that sees that traffic, and no scenario's numbers depend on which other scenarios ran before
- * it in the same isolate. (run.mjs also times a few scenarios after mixed traffic in one
- * isolate, for comparison.)
+ * Each scenario gets a fresh process, so a fresh JIT: its contenders are compiled for its inputs
+ * only, as in a server that sees that traffic, and no scenario's numbers depend on which other
+ * scenarios ran before it. run.mjs runs each scenario in several such processes, to show how
+ * much the figures move from one process to the next (V8 does not compile the same code the
+ * same way every time). It also times a few scenarios after mixed traffic in one process.
  */
 import fastifyProxyAddr from '@fastify/proxy-addr'
 import proxyAddr from 'proxy-addr'
-import { parentPort, workerData } from 'node:worker_threads'
-import { lowerBoundResolve, lowerBounds } from './lower-bound.mjs'
+import { lowerBoundFor } from './lower-bound-v6.mjs'
 import { bytesPerOp, timeIt } from './measure.mjs'
-import { buildScenarios, checkScenario, compileInputs, contenders, keep } from './scenarios.mjs'
+import { buildScenarios, checkScenario, compileInputs, contenders, keep, peerList } from './scenarios.mjs'
 
-const { task, id, minMs, rounds, libUrl } = workerData
+const { task, id, minMs, rounds, libUrl, bytes } = JSON.parse(process.argv[2])
 const lib = await import(libUrl)
 
 /** Header strings as Node's HTTP parser hands them over: flat, not a rope of concatenations. */
@@ -31,7 +32,9 @@ async function timeRounds(fns, names) {
   // one round of every contender rather than all the rounds of one.
   const samples = Object.fromEntries(names.map((name) => [name, []]))
   for (let r = 0; r < rounds; r++) {
-    for (const name of names) samples[name].push((await timeIt(fns[name], minMs / rounds)).p50)
+    // One full GC per round, not one per contender (see timeIt).
+    globalThis.gc?.()
+    for (const name of names) samples[name].push((await timeIt(fns[name], minMs / rounds, { fullGc: false })).p50)
   }
   // The best round: other processes on this shared machine only ever add time, and which
   // contender they happen to slow down is luck. Each round's figure is already a median.
@@ -57,17 +60,16 @@ async function scenario() {
   const s = built.find((x) => x.id === id)
   for (const x of built) checkScenario(x, lib) // throws on any disagreement: nothing wrong gets timed
   const fns = contenders(s, lib)
-  const names = ['ours', 'proxyAddr', 'fastify', 'floor']
+  const names = ['ours', 'proxyAddr', 'fastify', 'floor', 'lower']
   if (pairId !== undefined) {
     fns.pair = contenders(built.find((x) => x.id === pairId), lib).ours
     names.push('pair')
   }
-  const trust = lowerBounds()[id]
-  if (trust !== undefined) {
-    fns.lower = () => lowerBoundResolve(trust, s.remote, s.xff)
-    if (fns.lower() !== s.expected) throw new Error(`lower bound gives ${fns.lower()} for ${id}, expected ${s.expected}`)
-    names.push('lower')
-  }
+  // The audit record of the same request, for the main scenarios.
+  if (s.group === 'core' && fns.record !== undefined) names.push('record')
+  const lower = lowerBoundFor(s, peerList(s, lib))
+  fns.lower = lower.fn
+  if (fns.lower() !== s.expected) throw new Error(`lower bound gives ${fns.lower()} for ${id}, expected ${s.expected}`)
   const t1 = performance.now()
   const ns = await timeRounds(fns, names)
   const t2 = performance.now()
@@ -78,14 +80,16 @@ async function scenario() {
     oursVia: s.oursVia,
     expected: s.expected,
     xffLength: s.xff?.length ?? 0,
+    lowerKind: lower.kind,
   }
+  // Allocation does not vary from one process to the next: measured in one of them.
   for (const name of names) {
-    row[name] = { ns: ns[name], bytes: name === 'lower' || name === 'pair' ? NaN : bytesPerOp(fns[name], ns[name]) }
+    row[name] = { ns: ns[name], bytes: !bytes || name === 'lower' || name === 'pair' ? NaN : bytesPerOp(fns[name], ns[name]) }
   }
   if (pairId !== undefined) row.pair.id = pairId
   const t3 = performance.now()
   // proxy-addr handed the list itself (not a compiled function) compiles it on every call.
-  if (id === 'loopback-1' || id === 'ipv4-3hop') {
+  if (bytes && (id === 'loopback-1' || id === 'ipv4-3hop')) {
     const req = { socket: { remoteAddress: s.remote }, headers: { 'x-forwarded-for': s.xff } }
     const list = s.peer
     const f = { uncompiled: () => proxyAddr(req, list) }
@@ -117,4 +121,4 @@ function calibrate() {
 }
 
 const result = task === 'scenario' ? await scenario() : task === 'compile' ? await compile() : calibrate()
-parentPort.postMessage(result)
+process.send(result, () => process.exit(0))
