@@ -21,10 +21,26 @@
  * one lookup per examined hop in an index of the TRUST_PROXY entries that is compiled once per
  * policy and cached. Not for the hot path: it allocates a record per hop.
  */
-import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
-import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
-import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
+import { getHeader, readerFor } from './headers.js'
+import { MAX_ENTRY_LENGTH, ParsedAddress, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
+import { formatParsed } from './ip-text.js'
+import type { TrustFunction, TrustPolicy } from './policy.js'
+import { parseTrustProxy } from './policy-parse.js'
 import { isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
+import { forwardedReader } from './readers/forwarded.js'
+import {
+  HeaderCursor,
+  type HeaderReader,
+  PROBLEM_BAD_ELEMENT,
+  PROBLEM_CUT,
+  PROBLEM_EMPTY,
+  PROBLEM_NO_FOR,
+  PROBLEM_NONE,
+  PROBLEM_REPEATED,
+  PROBLEM_TOO_LONG,
+  openCursor,
+} from './readers/reader.js'
+import { singleAddressReader } from './readers/single.js'
 import { maskBits } from './ranges.js'
 import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
 import { edgeRangesFor } from './edge.js'
@@ -169,12 +185,6 @@ const explainers = new WeakMap<object, Explainer>()
  * The explainer of a policy, built on first use and cached: a 10,000-entry list is indexed once,
  * not per request.
  */
-/** The policy a walk uses after a balancer that counted as its first hop (see proxy-protocol.ts). */
-function afterBalancer(policy: TrustPolicy | TrustFunction): TrustPolicy | TrustFunction {
-  const [p, f] = typeof policy === 'function' ? policyAfterBalancer(undefined, policy) : policyAfterBalancer(policy, undefined)
-  return p ?? f!
-}
-
 function explainerFor(policy: TrustPolicy | TrustFunction): Explainer {
   let e = explainers.get(policy)
   if (e === undefined) {
@@ -227,6 +237,8 @@ class RangeIndex {
   private readonly v6 = new Map<number, Map<string, number>>()
   private readonly names: { at: number; policy: TrustPolicy }[] = []
   private unixAt = -1
+  /** The address `add` and `find` parse into (each reads it before it returns). */
+  private readonly address = new ParsedAddress()
 
   constructor(private readonly entries: readonly string[]) {
     entries.forEach((text, at) => this.add(text, at))
@@ -246,16 +258,17 @@ class RangeIndex {
       insert(this.v4, prefix, (v & maskBits(prefix)) >>> 0, at)
       return
     }
-    if (text.indexOf(':') >= 0 && parseIPv6(text, 0, end)) {
-      const zone = P.zs === P.ze ? '' : text.slice(P.zs, P.ze)
-      if (P.family === 4) {
+    const parsed = this.address
+    if (text.indexOf(':') >= 0 && parseIPv6(parsed, text, 0, end)) {
+      const zone = parsed.zoneStart === parsed.zoneEnd ? '' : text.slice(parsed.zoneStart, parsed.zoneEnd)
+      if (parsed.family === 4) {
         // An IPv4-mapped range (normalised lists hold none, but a hand-made one might).
         const prefix = Math.max(0, (prefixText === undefined ? 128 : Number(prefixText)) - 96)
-        insert(this.v4, prefix, (P.v4 & maskBits(prefix)) >>> 0, at)
+        insert(this.v4, prefix, (parsed.v4 & maskBits(prefix)) >>> 0, at)
         return
       }
       const prefix = prefixText === undefined ? 128 : Number(prefixText)
-      insert(this.v6, prefix, key6(P.w0, P.w1, P.w2, P.w3, prefix, zone), at)
+      insert(this.v6, prefix, key6(parsed.w0, parsed.w1, parsed.w2, parsed.w3, prefix, zone), at)
       return
     }
     // A name: its own policy decides (the same sets the walk matches).
@@ -268,17 +281,18 @@ class RangeIndex {
 
   find(addr: string | undefined, hop: number): string | undefined {
     if (addr === undefined) return this.unixAt < 0 ? undefined : this.entries[this.unixAt]
-    if (!parseAddress(addr, 0, addr.length)) return undefined
+    const parsed = this.address
+    if (!parseAddress(parsed, addr, 0, addr.length)) return undefined
     let best = Infinity
-    if (P.family === 4) {
-      const v = P.v4
+    if (parsed.family === 4) {
+      const v = parsed.v4
       for (const [prefix, map] of this.v4) {
         const at = map.get((v & maskBits(prefix)) >>> 0)
         if (at !== undefined && at < best) best = at
       }
     } else {
-      const { w0, w1, w2, w3 } = P
-      const zone = P.zs === P.ze ? '' : addr.slice(P.zs, P.ze)
+      const { w0, w1, w2, w3 } = parsed
+      const zone = parsed.zoneStart === parsed.zoneEnd ? '' : addr.slice(parsed.zoneStart, parsed.zoneEnd)
       for (const [prefix, map] of this.v6) {
         // A range without a zone covers every zone; a zoned range only its own.
         let at = map.get(key6(w0, w1, w2, w3, prefix, ''))
@@ -317,29 +331,39 @@ interface Entry {
 }
 
 /** The entries of a header value, right-most first: the first `keep` of them, and how many there are. */
-function readEntries(value: unknown, mode: HeaderMode, keep: number): { list: Entry[]; total: number } {
+function readEntries(value: unknown, reader: HeaderReader, keep: number): { list: Entry[]; total: number } {
   const list: Entry[] = []
-  if (!openHeader(value, mode)) return { list, total: 0 }
-  if (mode === MODE_SINGLE && Array.isArray(value) && value.length > 1) {
-    const raw = value.map((line) => (typeof line === 'string' ? line : '')).join(', ')
+  const cursor = new HeaderCursor()
+  const address = new ParsedAddress()
+  if (!openCursor(cursor, value, reader.lists)) return { list, total: 0 }
+  if (cursor.repeated) {
+    const raw = (value as unknown[]).map((line) => (typeof line === 'string' ? line : '')).join(', ')
     return { list: [{ raw, address: undefined, malformed: 'repeated' }], total: 1 }
   }
   let total = 0
-  while (nextEntry()) {
+  while (cursor.next >= 0) {
+    const isAddress = reader.read(cursor, address)
     total++
-    if (list.length < keep) list.push(currentEntry(mode))
+    if (list.length < keep) list.push(currentEntry(reader, cursor, isAddress ? address : undefined))
   }
   return { list, total }
 }
 
-/** The entry the cursor is on. */
-function currentEntry(mode: HeaderMode): Entry {
-  if (C.cut) return { raw: '', address: undefined, malformed: mode === MODE_FORWARDED ? 'unreadable' : 'too-long' }
-  const raw = C.s.slice(C.start, C.end)
-  if (mode === MODE_FORWARDED && !FW.ok) return { raw, address: undefined, malformed: 'bad-element' }
-  if (mode === MODE_FORWARDED && FW.forStart < 0) return { raw, address: undefined, malformed: 'no-for' }
-  if (C.bad) return { raw, address: undefined, malformed: 'empty' }
-  if (parseAddress(C.s, C.start, C.end)) return { raw, address: formatParsed(C.s), malformed: undefined }
+/** What each reader problem is called in a trace. */
+const PROBLEM_REASONS: Readonly<Record<number, MalformedReason>> = {
+  [PROBLEM_EMPTY]: 'empty',
+  [PROBLEM_TOO_LONG]: 'too-long',
+  [PROBLEM_BAD_ELEMENT]: 'bad-element',
+  [PROBLEM_NO_FOR]: 'no-for',
+  [PROBLEM_REPEATED]: 'repeated',
+}
+
+/** The entry the cursor is on, and its address when the reader read one. */
+function currentEntry(reader: HeaderReader, cursor: HeaderCursor, address: ParsedAddress | undefined): Entry {
+  if (cursor.problem === PROBLEM_CUT) return { raw: '', address: undefined, malformed: reader === forwardedReader ? 'unreadable' : 'too-long' }
+  const raw = cursor.entry.slice(cursor.start, cursor.end)
+  if (address !== undefined) return { raw, address: formatParsed(address), malformed: undefined }
+  if (cursor.problem !== PROBLEM_NONE) return { raw, address: undefined, malformed: PROBLEM_REASONS[cursor.problem]! }
   return { raw, address: undefined, malformed: whyNotAddress(raw) }
 }
 
@@ -368,17 +392,17 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered it (as resolveClient).
   const edgePolicy = edgeRangesFor(header, options?.edge)
   const walked = edgePolicy === undefined ? header : 'x-forwarded-for'
-  const mode = modeOf(walked)
+  const reader = readerFor(walked)
   const headers = req?.headers
   const value = getHeader(headers, walked)
   const maxListed = Math.max(0, Math.floor(options?.maxListed ?? DEFAULT_LISTED))
   const chain = client.chain
-  const { list, total } = readEntries(value, mode, chain.length + maxListed)
+  const { list, total } = readEntries(value, reader, chain.length + maxListed)
   // Behind the PROXY protocol, hop 0 is the PROXY source and, when the balancer took the policy's
   // first hop, the walk counts from the balancer: explain each hop as resolveClient walked it.
   const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
   const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
-  const explain = explainerFor(hop0?.used === true && pc!.balancerIsHop ? afterBalancer(policy) : policy)
+  const explain = explainerFor(hop0?.used === true && pc!.balancerIsHop ? policyAfterBalancer(policy) : policy)
   const anomalies = client.anomalies
   const hops: TraceHop[] = []
   const remote = hop0?.used === true ? hop0.address : req?.remoteAddress
@@ -464,7 +488,7 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   // The protocol and host the resolver read, as received: only from a peer TRUST_PROXY trusts
   // (an edge peer too: the edge's own ranges vouch for its header, not for X-Forwarded-Proto).
   const peerTrusted = !malformedPeer && (edgeHop === 0 ? explain(chain[0], 0).trusted : hops[0]?.trusted === true)
-  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, mode, value) : [undefined, undefined]
+  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, walked, value) : [undefined, undefined]
 
   return {
     client, header, walked, edge: edgePolicy?.toString(), peerTrusted, hops, stop, entries: total,
@@ -481,7 +505,7 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
 function edgeHeaderHop(headers: unknown, header: string, client: ClientInfo, edgeHop: number, believed: boolean): TraceHop | undefined {
   const value = getHeader(headers, header)
   if (value === undefined) return undefined
-  const e = readEntries(value, MODE_SINGLE, 1).list[0]
+  const e = readEntries(value, singleAddressReader, 1).list[0]
   if (believed) {
     return { hop: client.trustedHops, from: header, raw: e?.raw ?? null, address: client.ip ?? null, role: 'client', trusted: null, rule: 'edge-header' }
   }

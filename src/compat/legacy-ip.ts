@@ -20,7 +20,7 @@
  *
  * Nothing here throws, and the work is linear in the length of the text.
  */
-import { P, parseIPv6 } from '../ip.js'
+import { ParsedAddress, parseIPv6 } from '../ip.js'
 
 /** The address of the last successful {@link parseLegacy} call (scratch, not re-entrant). */
 export const L = {
@@ -37,6 +37,9 @@ export const L = {
 
 const G = new Array<number>(8).fill(0)
 
+/** The core parser's result for the fast path of {@link parseLegacy}. */
+const coreAddress = new ParsedAddress()
+
 /**
  * Whether ipaddr.js 1.9.1's `isValid` accepts `s`; when it does, its value is in {@link L}.
  * Non-strings are never addresses.
@@ -46,9 +49,10 @@ export function parseLegacy(s: unknown): boolean {
   if (s.indexOf(':') < 0) return parseLegacyV4(s)
   // Fast path: the RFC 4291 forms without a dotted tail or zone are read the same way by both
   // parsers, and the core's reads them without allocating.
-  if (s.indexOf('.') < 0 && s.indexOf('%') < 0 && parseIPv6(s, 0, s.length)) {
-    if (P.family === 4) setMapped(P.v4)
-    else setV6(P.w0, P.w1, P.w2, P.w3)
+  const a = coreAddress
+  if (s.indexOf('.') < 0 && s.indexOf('%') < 0 && parseIPv6(a, s, 0, s.length)) {
+    if (a.family === 4) setMapped(a.v4)
+    else setV6(a.w0, a.w1, a.w2, a.w3)
     return true
   }
   return parseLegacyV6(s)

@@ -19,6 +19,7 @@
  * lines is read as the lines joined with ", " (Node's own joining), where proxy-addr throws a
  * TypeError from inside its header parser.
  */
+import { NAMED_RANGES } from '../named-ranges.js'
 import { type Cidr, RangeSet, maskBits } from '../ranges.js'
 import { L, parseLegacy } from './legacy-ip.js'
 
@@ -44,11 +45,14 @@ export interface ProxyAddrRequest {
   connection?: { remoteAddress?: string | undefined } | null | undefined
 }
 
-/** proxy-addr's named ranges; `loopback` keeps proxy-addr's spelling with host bits set. */
-const NAMED_RANGES: { [name: string]: string[] } = {
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  loopback: ['127.0.0.1/8', '::1/128'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+/**
+ * proxy-addr's names: the core's table (named-ranges.ts) without `private`, which proxy-addr
+ * does not know (there it is an invalid IP address, as it must stay for the drop-in).
+ */
+const PROXY_ADDR_NAMES: { [name: string]: readonly string[] } = {
+  linklocal: NAMED_RANGES.linklocal,
+  loopback: NAMED_RANGES.loopback,
+  uniquelocal: NAMED_RANGES.uniquelocal,
 }
 
 const hasOwn = Object.prototype.hasOwnProperty
@@ -78,7 +82,7 @@ function compile(val: string | readonly string[]): Trust {
   const entries: unknown[] = []
   for (let i = 0; i < list.length; i++) {
     const item = list[i]
-    if (hasOwn.call(NAMED_RANGES, item as PropertyKey)) entries.push(...NAMED_RANGES[item as string]!)
+    if (hasOwn.call(PROXY_ADDR_NAMES, item as PropertyKey)) entries.push(...PROXY_ADDR_NAMES[item as string]!)
     else entries.push(item)
   }
   const cidrs: Cidr[] = []
