@@ -158,27 +158,32 @@ function fromString(raw: string): TrustPolicy {
     throw new TrustProxyError('hop-count-format', whole, start, 'a hop count is a whole number from 1 to ' + MAX_HOPS + ', with no sign, fraction or exponent')
   }
   // A list: entries separated by commas and/or white space. A comma needs an entry on each side.
-  const entries: [string, number][] = []
-  let entrySinceComma = false
-  let lastComma = -1
-  for (let i = start; i < end; ) {
-    const c = raw.charCodeAt(i)
-    if (isSpace(c)) {
-      i++
-    } else if (c === 44 /* , */) {
-      if (!entrySinceComma) throw new TrustProxyError('empty-entry', '', i, 'the list has an empty item (a comma with no entry before it)')
-      entrySinceComma = false
-      lastComma = i++
-    } else {
-      let j = i
-      while (j < end && !isSpace(raw.charCodeAt(j)) && raw.charCodeAt(j) !== 44) j++
-      entries.push([raw.slice(i, j), i])
-      entrySinceComma = true
-      i = j
-    }
+  // The entries are found by the regex engine (a 10,000-entry list is parsed cold, where a loop
+  // over its characters runs in the interpreter); the separators between them are checked here.
+  const entries = new EntryList()
+  const entry = /[^ \t\n\v\f\r,]+/g
+  entry.lastIndex = start
+  let after = start // where the last entry ended
+  for (let m = entry.exec(raw); m !== null && m.index < end; m = entry.exec(raw)) {
+    checkSeparator(raw, after, m.index, entries.texts.length > 0)
+    entries.add(m[0], m.index)
+    after = m.index + m[0].length
   }
-  if (!entrySinceComma) throw new TrustProxyError('empty-entry', '', lastComma, 'the list ends with a comma')
-  return fromEntries(entries, entries.length > 1)
+  checkSeparator(raw, after, end, entries.texts.length > 0)
+  const comma = raw.indexOf(',', after)
+  if (comma >= 0 && comma < end) throw new TrustProxyError('empty-entry', '', comma, 'the list ends with a comma')
+  return fromEntries(entries, entries.texts.length > 1)
+}
+
+/**
+ * The separator between two entries (or before the first, or after the last) holds white space
+ * and at most one comma, and none before the first entry: another comma has no entry before it.
+ */
+function checkSeparator(raw: string, from: number, to: number, afterEntry: boolean): void {
+  let comma = raw.indexOf(',', from)
+  if (comma < 0 || comma >= to) return
+  if (afterEntry) comma = raw.indexOf(',', comma + 1)
+  if (comma >= 0 && comma < to) throw new TrustProxyError('empty-entry', '', comma, 'the list has an empty item (a comma with no entry before it)')
 }
 
 /** Whether a numeric-looking value was meant as a hop count (as opposed to an IPv4 shorthand). */
@@ -226,7 +231,7 @@ function trimSpace(text: string): string {
 
 function fromArray(arr: readonly unknown[]): TrustPolicy {
   if (arr.length === 0) return policyNone()
-  const entries: [string, number][] = []
+  const entries = new EntryList()
   arr.forEach((item, k) => {
     if (typeof item !== 'string') {
       throw new TrustProxyError('invalid-type', describe(item), k, 'every element of a TRUST_PROXY array must be a string')
@@ -238,16 +243,32 @@ function fromArray(arr: readonly unknown[]): TrustPolicy {
     if (/[\s,]/.test(text)) {
       throw new TrustProxyError('invalid-address', item, k, 'an array element holds one entry; split lists into separate elements')
     }
-    entries.push([text, k])
+    entries.add(text, k)
   })
   return fromEntries(entries, true)
 }
 
-function fromEntries(entries: [string, number][], isList: boolean): TrustPolicy {
+/**
+ * The entries of a list as written and where each starts, in two parallel arrays: a 10,000-entry
+ * list is parsed once, cold, at startup, where a pair per entry (and its destructuring) costs.
+ */
+class EntryList {
+  readonly texts: string[] = []
+  readonly positions: number[] = []
+  add(text: string, position: number): void {
+    this.texts.push(text)
+    this.positions.push(position)
+  }
+}
+
+function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
   const parsed: ParsedEntry[] = []
   const warnings = new Warnings()
   let unix = false
-  for (const [entry, position] of entries) {
+  const { texts, positions } = entries
+  for (let k = 0; k < texts.length; k++) {
+    const entry = texts[k]!
+    const position = positions[k]!
     // Addresses (the bulk of a long list) start with a digit or ':'; only words need the checks
     // for keywords and names.
     const c0 = entry.charCodeAt(0)

@@ -14,11 +14,13 @@
  * another request) takes another Walk, and nothing has to be saved or restored around it.
  */
 import { ParsedAddress, parseItem } from './ip.js'
+import { readIPv4Item, readIPv6Item } from './ip-backward.js'
 import { formatParsed } from './ip-text.js'
 import {
   KIND_ALL,
   KIND_HOPS,
   KIND_RANGES,
+  POLICY,
   type PolicyInternals,
   type TrustFunction,
   type TrustPolicy,
@@ -99,6 +101,15 @@ function callTrust(w: Walk, fn: TrustFunction, addr: string | undefined, hop: nu
   }
 }
 
+/**
+ * The socket address: as Node writes it, plain IPv4 or IPv6, read by the one-pass fast paths (an
+ * item with no comma before it); anything else (mapped, zoned, bracketed) the general way.
+ */
+function parsePeer(out: ParsedAddress, remote: string): boolean {
+  const end = remote.length
+  return readIPv4Item(out, remote, end) === -1 || readIPv6Item(out, remote, end) === -1 || parseItem(out, remote, 0, end)
+}
+
 /** TRUST_PROXY's verdict on an address (no edge check). */
 function trustedBy(w: Walk, policy: PolicyInternals | undefined, fn: TrustFunction | undefined, a: ParsedAddress, hop: number): boolean {
   if (policy === undefined) return callTrust(w, fn!, formatParsed(a), hop)
@@ -157,7 +168,7 @@ export function walk(
   if (remote === undefined || remote === null) {
     verifiedIsAddress = false
     w.peerTrusted = trustPeerWithoutAddress(w, policy, fn)
-  } else if (typeof remote !== 'string' || !parseItem(hop, remote, 0, remote.length)) {
+  } else if (typeof remote !== 'string' || !parsePeer(hop, remote)) {
     w.malformedPeer = true
     return undefined
   } else {
@@ -205,6 +216,9 @@ export function walk(
  */
 export function splitPolicy(policy: TrustPolicy | TrustFunction): PolicyInternals | undefined {
   if (typeof policy === 'function') return undefined
+  // The common case in one load: a policy's brand (policyInternals checks the rest).
+  const branded = typeof policy === 'object' && policy !== null ? policy[POLICY] : undefined
+  if (branded !== undefined && typeof branded.kind === 'number') return branded
   const internals = policyInternals(policy)
   if (internals !== undefined) return internals
   throw new TypeError('policy must be a TrustPolicy from parseTrustProxy() or a trust function (addr, hop) => boolean')

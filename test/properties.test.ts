@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
 import { MAX_ITEM_LENGTH, ParsedAddress, parseAddress as parseAddressInto, parseIPv4, parseIPv6 as parseIPv6Into, parseItem as parseItemInto } from '../src/ip.js'
 import { formatParsed as formatAddress } from '../src/ip-text.js'
-import { readIPv4Item as readIPv4Into, readIPv6Item as readIPv6Into } from '../src/readers/x-forwarded-for.js'
+import { readIPv4Item as readIPv4Into, readIPv6Item as readIPv6Into } from '../src/ip-backward.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
 import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, v6Text, zonedMapped } from './support/arbitraries.js'
 
