@@ -35,6 +35,17 @@ export const MAX_LABEL = 63
  */
 export function isValidHost(h: string): boolean {
   if (typeof h !== 'string') return false
+  // A server sees the same few hosts on every request: the last valid one is not checked again.
+  if (h === lastValid) return true
+  if (!checkHost(h)) return false
+  lastValid = h
+  return true
+}
+
+/** The last host {@link isValidHost} accepted ('' is never valid). */
+let lastValid = ''
+
+function checkHost(h: string): boolean {
   const n = h.length
   if (n === 0) return false
   let i: number

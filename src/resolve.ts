@@ -3,7 +3,7 @@
  * walk, walk.ts), the protocol and host the client used, and the anomalies seen on the way.
  */
 import { edgeRangesFor, type EdgeRanges } from './edge.js'
-import { getHeader, readerFor } from './headers.js'
+import { type HeaderReader, getHeader, readerFor } from './headers.js'
 import { isValidHost } from './host.js'
 import { formatParsed } from './ip-text.js'
 import { KIND_ALL, KIND_HOPS, type TrustFunction, type TrustPolicy, policyInternals } from './policy.js'
@@ -134,7 +134,12 @@ function rightmostItem(value: string | string[] | undefined): string | undefined
   if (value === undefined) return undefined
   const s = typeof value === 'string' ? value : value[value.length - 1]
   if (typeof s !== 'string') return undefined
-  return s.slice(s.lastIndexOf(',') + 1).trim()
+  const comma = s.lastIndexOf(',')
+  const item = comma < 0 ? s : s.slice(comma + 1)
+  // Printable ASCII at both ends: nothing to trim (the common case, and no new string).
+  const first = item.charCodeAt(0)
+  const last = item.charCodeAt(item.length - 1)
+  return first > 32 && first < 127 && last > 32 && last < 127 ? item : item.trim()
 }
 
 function normalizeProto(value: string): 'http' | 'https' | undefined {
@@ -171,7 +176,7 @@ export function resolveClient(
   req: RequestLike,
   options?: ResolveOptions,
 ): ClientInfo {
-  splitPolicy(policy)
+  const ownInternals = splitPolicy(policy)
   const name = headerName(options)
   // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered the request.
   const edge = edgeRangesFor(name, options?.edge)
@@ -182,8 +187,8 @@ export function resolveClient(
   const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
   const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
   const walkedPolicy = hop0?.used === true && pc!.balancerIsHop ? policyAfterBalancer(policy) : policy
-  const internals = splitPolicy(walkedPolicy)
-  const kind = policyInternals(policy)?.kind
+  const internals = walkedPolicy === policy ? ownInternals : splitPolicy(walkedPolicy)
+  const kind = ownInternals?.kind
   // Reading a Headers object runs its code, which may resolve another request: hold this walk.
   const w = holdWalk()
   try {
@@ -264,7 +269,7 @@ export function resolveClient(
     }
 
     if (peerTrusted) {
-      const [proto, fwdHost] = forwardedProtoHost(headers, walked, headerValue)
+      const [proto, fwdHost] = forwardedProtoHost(headers, reader, headerValue)
       if (proto !== undefined) {
         const normal = normalizeProto(proto)
         if (normal !== undefined) protocol = normal
@@ -310,8 +315,7 @@ function isLocalPeer(peer: string): boolean {
  * those the walked header's own entries carry (Forwarded's `proto=` and `host=`), else the
  * right-most X-Forwarded-Proto and X-Forwarded-Host items. (Also read by trace.ts, which shows them.)
  */
-export function forwardedProtoHost(headers: unknown, walked: string, headerValue: unknown): [string | undefined, string | undefined] {
-  const reader = readerFor(walked)
+export function forwardedProtoHost(headers: unknown, reader: HeaderReader, headerValue: unknown): [string | undefined, string | undefined] {
   if (reader.protoHost !== undefined) return reader.protoHost(headerValue)
   return [rightmostItem(getHeader(headers, 'x-forwarded-proto')), rightmostItem(getHeader(headers, 'x-forwarded-host'))]
 }
