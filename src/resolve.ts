@@ -2,16 +2,15 @@
  * The detailed result of a request, for audit records: the client and how it was decided (the
  * walk, walk.ts), the protocol and host the client used, and the anomalies seen on the way.
  */
-import { edgeRangesFor, type EdgeRanges } from './edge.js'
-import { type HeaderReader, getHeader, readerFor } from './headers.js'
+import { type EdgeRanges, edgeRangesFor } from './edge.js'
+import { type HeaderReader, type HeaderSource, getHeader, readerFor } from './headers.js'
 import { isValidHost } from './host.js'
 import { formatParsed } from './ip-text.js'
 import { KIND_ALL, KIND_HOPS, type TrustFunction, type TrustPolicy, policyInternals } from './policy.js'
 import { parseTrustProxy } from './policy-parse.js'
 import { type ProxyConnection, isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
-import type { HeaderSource } from './headers.js'
-import { singleAddressReader } from './readers/single.js'
 import { openCursor } from './readers/reader.js'
+import { singleAddressReader } from './readers/single.js'
 import { holdWalk, releaseWalk, splitPolicy, walk } from './walk.js'
 
 export { resolveClientIp } from './walk.js'
