@@ -4,7 +4,7 @@
  * entry that covers it.
  *
  * The decision is always {@link resolveClient}'s: the trace takes its client, chain and
- * anomalies as they are, and reads the header again with the same readers (headers.ts) only to
+ * anomalies as they are, and reads the header again with the same readers (readers/) only to
  * recover what the hot path never keeps: the raw text of each entry, why an entry was not an
  * address, and the entries left of the client. Every address it shows for a hop the walk
  * examined is the resolver's own; a raw text is shown beside it only when the reader gives the

@@ -23,7 +23,7 @@
 import { ParsedAddress, parseIPv6 } from '../ip.js'
 
 /** The address of the last successful {@link parseLegacy} call (scratch, not re-entrant). */
-export const L = {
+export const legacyAddress = {
   /** 4 for IPv4 text and for IPv4-mapped IPv6 text; 6 for any other IPv6. */
   family: 4 as 4 | 6,
   /** True when the text was IPv6 in `::ffff:0:0/96` (then `family` is 4 and `v4` is the host). */
@@ -41,7 +41,7 @@ const G = new Array<number>(8).fill(0)
 const coreAddress = new ParsedAddress()
 
 /**
- * Whether ipaddr.js 1.9.1's `isValid` accepts `s`; when it does, its value is in {@link L}.
+ * Whether ipaddr.js 1.9.1's `isValid` accepts `s`; when it does, its value is in {@link legacyAddress}.
  * Non-strings are never addresses.
  */
 export function parseLegacy(s: unknown): boolean {
@@ -59,18 +59,18 @@ export function parseLegacy(s: unknown): boolean {
 }
 
 function setMapped(v4: number): void {
-  L.family = 4
-  L.mapped = true
-  L.v4 = v4
+  legacyAddress.family = 4
+  legacyAddress.mapped = true
+  legacyAddress.v4 = v4
 }
 
 function setV6(w0: number, w1: number, w2: number, w3: number): void {
-  L.family = 6
-  L.mapped = false
-  L.w0 = w0
-  L.w1 = w1
-  L.w2 = w2
-  L.w3 = w3
+  legacyAddress.family = 6
+  legacyAddress.mapped = false
+  legacyAddress.w0 = w0
+  legacyAddress.w1 = w1
+  legacyAddress.w2 = w2
+  legacyAddress.w3 = w3
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,9 +123,9 @@ function parseLegacyV4(s: string): boolean {
     // One number for the whole address.
     const v = v4Part(s, 0, n, true)
     if (v < 0 || v > 0xffffffff) return false
-    L.family = 4
-    L.mapped = false
-    L.v4 = v
+    legacyAddress.family = 4
+    legacyAddress.mapped = false
+    legacyAddress.v4 = v
     return true
   }
   let value = 0
@@ -139,9 +139,9 @@ function parseLegacyV4(s: string): boolean {
     value = value * 256 + v
     a = b + 1
   }
-  L.family = 4
-  L.mapped = false
-  L.v4 = value
+  legacyAddress.family = 4
+  legacyAddress.mapped = false
+  legacyAddress.v4 = value
   return true
 }
 

@@ -21,7 +21,7 @@
  */
 import { NAMED_RANGES } from '../named-ranges.js'
 import { type Cidr, RangeSet, maskBits } from '../ranges.js'
-import { L, parseLegacy } from './legacy-ip.js'
+import { legacyAddress, parseLegacy } from './legacy-ip.js'
 
 // The public types are @types/proxy-addr's (`string`, `string[]`, `(addr: string, i) => boolean`),
 // so that code typed against proxy-addr compiles unchanged after the swap. As with proxy-addr,
@@ -94,7 +94,7 @@ function compile(val: string | readonly string[]): Trust {
   const set = new RangeSet(cidrs)
   return function trust(addr: string | undefined): boolean {
     if (!parseLegacy(addr)) return false
-    return L.family === 4 ? set.has4(L.v4) : set.has6(L.w0, L.w1, L.w2, L.w3, '')
+    return legacyAddress.family === 4 ? set.has4(legacyAddress.v4) : set.has6(legacyAddress.w0, legacyAddress.w1, legacyAddress.w2, legacyAddress.w3, '')
   }
 }
 
@@ -109,8 +109,8 @@ function parseEntry(entry: unknown): Cidr | null {
   const slash = note.lastIndexOf('/')
   const address = slash !== -1 ? note.substring(0, slash) : note
   if (!parseLegacy(address)) throw new TypeError('invalid IP address: ' + address)
-  const { family, mapped, v4 } = L
-  const w: [number, number, number, number] = [L.w0, L.w1, L.w2, L.w3]
+  const { family, mapped, v4 } = legacyAddress
+  const w: [number, number, number, number] = [legacyAddress.w0, legacyAddress.w1, legacyAddress.w2, legacyAddress.w3]
   // A bare IPv4-mapped address is the IPv4 host; with a prefix it stays an IPv6 range.
   const ipv6 = family === 6 || (mapped && slash !== -1)
   const max = ipv6 ? 128 : 32
@@ -118,7 +118,7 @@ function parseEntry(entry: unknown): Cidr | null {
   let prefix: number | null
   if (suffix === null) prefix = max
   else if (DIGITS.test(suffix)) prefix = parseInt(suffix, 10)
-  else if (!ipv6 && parseLegacy(suffix)) prefix = L.family === 4 && !L.mapped ? netmaskPrefix(L.v4) : null
+  else if (!ipv6 && parseLegacy(suffix)) prefix = legacyAddress.family === 4 && !legacyAddress.mapped ? netmaskPrefix(legacyAddress.v4) : null
   else prefix = null
   if (prefix === null || prefix <= 0 || prefix > max) throw new TypeError('invalid range on address: ' + note)
 
