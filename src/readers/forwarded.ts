@@ -34,8 +34,12 @@ class ElementParams {
   hostEscaped = false
 }
 
-/** The element {@link readElement} parses into: its own, read before it returns. */
+/**
+ * The element each call of `read` or `protoHost` parses into, and the cursor `protoHost` reads
+ * with: theirs alone, read before they return (no user code runs in between).
+ */
 const params = new ElementParams()
+const protoHostCursor = new HeaderCursor()
 
 export const forwardedReader: HeaderReader = {
   lists: true,
@@ -44,8 +48,8 @@ export const forwardedReader: HeaderReader = {
     return parseEntry(cursor, out)
   },
   protoHost(value: unknown): [string | undefined, string | undefined] {
-    const cursor = new HeaderCursor()
-    const p = new ElementParams()
+    const cursor = protoHostCursor
+    const p = params
     if (!openCursor(cursor, value, true) || !readElement(cursor, p)) return [undefined, undefined]
     const s = cursor.text
     return [
