@@ -14,8 +14,10 @@
  * The edge check comes before TRUST_PROXY's at every hop, so `TRUST_PROXY=loopback, cloudflare`
  * behaves like `loopback`: the walk stops at the Cloudflare hop instead of passing it.
  */
-import { type TrustPolicy, parseTrustProxy } from './policy.js'
+import { type TrustPolicy, policyInternals } from './policy.js'
+import { parseTrustProxy } from './policy-parse.js'
 import { presetGeneration } from './presets/registry.js'
+import { isListHeader } from './headers.js'
 
 /**
  * The provider headers and the preset each is tied to by default. `true-client-ip` is written by
@@ -85,14 +87,13 @@ export function edgeRangesFor(header: string, edge: EdgeRanges | undefined): Tru
     }
     return compile(preset, header)
   }
-  if (header === 'x-forwarded-for' || header === 'forwarded') {
+  if (isListHeader(header)) {
     throw new TypeError(`options.edge ties a single-address header to an edge; ${header} is a list, walked with TRUST_PROXY`)
   }
   if (typeof edge === 'string' || Array.isArray(edge)) return compile(edge as string | readonly string[], header)
-  const p = edge as TrustPolicy
-  if (typeof p === 'object' && p !== null && typeof p._kind === 'number') {
-    checkRanges(p, header)
-    return p
+  if (policyInternals(edge) !== undefined) {
+    checkRanges(edge as TrustPolicy, header)
+    return edge as TrustPolicy
   }
   throw new TypeError(`options.edge must be a range list (string or array) or a policy from parseTrustProxy(), got ${typeof edge}`)
 }

@@ -18,7 +18,10 @@
  *   zone (RFC 6874 zones need percent-encoding, which no proxy writes); `[v1.x]` (IPvFuture) is refused;
  * - a port is `:` and 1-5 digits up to 65535.
  */
-import { P, isPort, parseIPv4, parseIPv6 } from './ip.js'
+import { ParsedAddress, isHost, isPort, parseIPv4, parseIPv6 } from './ip.js'
+
+/** The address {@link isValidHost} parses an IPv6 literal into: its own, read before it returns. */
+const literal = new ParsedAddress()
 
 /** RFC 1035: a name is at most 255 octets on the wire, 253 characters as text. */
 export const MAX_HOST_NAME = 253
@@ -32,6 +35,17 @@ export const MAX_LABEL = 63
  */
 export function isValidHost(h: string): boolean {
   if (typeof h !== 'string') return false
+  // A server sees the same few hosts on every request: the last valid one is not checked again.
+  if (h === lastValid) return true
+  if (!checkHost(h)) return false
+  lastValid = h
+  return true
+}
+
+/** The last host {@link isValidHost} accepted ('' is never valid). */
+let lastValid = ''
+
+function checkHost(h: string): boolean {
   const n = h.length
   if (n === 0) return false
   let i: number
@@ -39,8 +53,7 @@ export function isValidHost(h: string): boolean {
     const close = h.indexOf(']')
     if (close < 0) return false
     // parseIPv6 accepts a zone and the unspecified address; a host literal has neither.
-    if (h.lastIndexOf('%', close) > 0 || !parseIPv6(h, 1, close)) return false
-    if (P.family === 4 ? P.v4 === 0 : (P.w0 | P.w1 | P.w2 | P.w3) === 0) return false
+    if (h.lastIndexOf('%', close) > 0 || !parseIPv6(literal, h, 1, close) || !isHost(literal)) return false
     i = close + 1
   } else {
     i = hostNameEnd(h, n)

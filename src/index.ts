@@ -5,18 +5,16 @@
  * The core (this entry point) imports nothing from Node or any framework: it runs in Node, Bun,
  * Deno and workers alike.
  */
+export { parseTrustProxy, type TrustProxyInput } from './policy-parse.js'
 export {
-  parseTrustProxy,
   TrustPolicy,
-  TrustProxyError,
   MAX_HOPS,
   type PolicyKind,
   type TrustFunction,
-  type TrustProxyInput,
-  type TrustProxyErrorReason,
   type TrustProxyWarning,
   type TrustProxyWarningCode,
 } from './policy.js'
+export { TrustProxyError, type TrustProxyErrorReason } from './policy-error.js'
 export {
   resolveClientIp,
   resolveClient,
@@ -27,7 +25,7 @@ export {
   type RequestLike,
   type ResolveOptions,
 } from './resolve.js'
-export { canonicalizeIp } from './ip.js'
+export { canonicalizeIp } from './ip-text.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'
 export { auditFields, type AuditFields } from './audit.js'
 export { rateLimitKey, NO_ADDRESS_KEY, DEFAULT_IPV6_SUBNET, type RateLimitKeyOptions } from './rate-limit.js'

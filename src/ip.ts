@@ -1,10 +1,11 @@
 /**
- * One IP address: parsing by hand, and its canonical text.
+ * One IP address: parsing by hand.
  *
  * Why by hand: this runs for every hop of every request. A regex or a general-purpose parser
  * (ipaddr.js) costs microseconds and allocates; scanning char codes costs nanoseconds and
- * allocates nothing until the caller asks for the canonical string of the one address it returns.
- * When the text is already canonical (as proxies write it), that string is a slice of the input.
+ * allocates nothing until the caller asks for the canonical string of the one address it returns
+ * (ip-text.ts). When the text is already canonical (as proxies write it), that string is a slice
+ * of the input.
  *
  * Why strict: the text in a forwarding header is written by whoever sent it. Every lenient form a
  * parser accepts (inet_aton's `127.1`, octal `010.0.0.1`, hex `0x7f.0.0.1`) is a second spelling
@@ -12,39 +13,53 @@
  * So only the forms that `inet_pton` accepts are addresses, plus the port and bracket decorations
  * that proxies really write (`1.2.3.4:5678`, `[2001:db8::1]:443`).
  *
- * The parser writes its result into the module-level scratch record {@link P} instead of
- * returning an object, so that the per-request path allocates nothing. Every number in it is a
- * signed 32-bit integer (the bits of the address), which V8 keeps unboxed. It is not re-entrant:
- * read P before the next call to a parse function.
+ * The parsers write into a {@link ParsedAddress} the caller owns (a walk keeps two, preallocated),
+ * instead of returning a new object, so that the per-request path allocates nothing. Every number
+ * in it is a signed 32-bit integer (the bits of the address), which V8 keeps unboxed.
  */
 
-/** The parsed address of the last successful parse. */
-export const P = {
+/** One parsed address, filled in place by the parsers below. */
+export class ParsedAddress {
   /** 4 or 6. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is reported as 4: it is that IPv4 host. */
-  family: 4 as 4 | 6,
+  family: 4 | 6 = 4
   /** IPv4 value: the 32 bits as a signed integer (`>>> 0` for the unsigned value). */
-  v4: 0,
+  v4 = 0
   /** IPv6 value: four 32-bit words, most significant first, as signed integers. */
-  w0: 0,
-  w1: 0,
-  w2: 0,
-  w3: 0,
-  /** Zone of a link-local IPv6 address, as offsets into the parsed string; zs === ze when none. */
-  zs: 0,
-  ze: 0,
-  /** Where the address text is in the parsed string (without brackets, port or zone). */
-  as: 0,
-  ae: 0,
+  w0 = 0
+  w1 = 0
+  w2 = 0
+  w3 = 0
+  /** The string the address was parsed from: the offsets below point into it. */
+  input = ''
+  /** Where the address text is in `input` (without brackets, port or zone). */
+  textStart = 0
+  textEnd = 0
+  /** Zone of a link-local IPv6 address, as offsets into `input`; equal when there is none. */
+  zoneStart = 0
+  zoneEnd = 0
   /**
-   * True when the text between as and ae is already the canonical form; for IPv6, when it is
-   * canonical unless its "::" is in the wrong place, which {@link formatParsed} checks only for
-   * the one address it formats (the trusted hops of a walk never need their text).
+   * True when the text between textStart and textEnd is already the canonical form; for IPv6,
+   * when it is canonical unless its "::" is in the wrong place, which `formatParsed` checks only
+   * for the one address it formats (the trusted hops of a walk never need their text).
    */
-  plain: false,
-  /** IPv6: the group index of the "::" in the text (-1 for none), and the groups written. */
-  gap: -1,
-  groups: 8,
+  plainText = false
+  /** IPv6: the group index of the "::" in the text (-1 for none), and how many groups were written. */
+  gapAt = -1
+  groupsWritten = 8
+  /** IPv6: the eight 16-bit groups. */
+  readonly groups = new Int32Array(8)
 }
+
+/** Why {@link scanIPv4} refused its text: its negative results, which the policy's errors name. */
+export const IPV4_INVALID = -1
+/** Fewer than four octets: inet_aton's shorthand (`127.1`). */
+export const IPV4_SHORT = -2
+/** An octet with a leading zero (octal to inet_aton). */
+export const IPV4_LEADING_ZERO = -3
+/** An octet above 255, or of four digits. */
+export const IPV4_OCTET_RANGE = -4
+/** A hexadecimal octet (`0x7f`). */
+export const IPV4_HEX = -5
 
 /** The longest entry text we will look at. A real `[IPv6%zone]:port` is far shorter. */
 export const MAX_ENTRY_LENGTH = 128
@@ -58,9 +73,6 @@ export const MAX_ITEM_LENGTH = MAX_ENTRY_LENGTH + 64
 /** Zones are interface names or numbers; Linux caps names at 15 bytes. */
 const MAX_ZONE_LENGTH = 64
 
-/** The eight 16-bit groups of the last IPv6 address parsed. */
-export const G = new Int32Array(8)
-
 /** Hex digit values by char code (below 128), -1 for anything else. */
 const HEX_VALUE = new Int8Array(128).fill(-1)
 for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c
@@ -73,27 +85,28 @@ export function hexValue(c: number): number {
 /**
  * Strict dotted-decimal IPv4 starting at i: four octets, each 0-255, no leading zero (a leading
  * zero means octal to inet_aton, so `010.0.0.1` would be 8.0.0.1 to some readers). Stops after
- * the fourth octet and returns where it stopped (the caller checks what follows), or -1. The
- * value goes to P.v4.
+ * the fourth octet and returns where it stopped (the caller checks what follows), with the value
+ * in `out.v4`; or one of the negative `IPV4_*` codes saying why the text is not one.
  */
-export function scanIPv4(s: string, i: number, end: number): number {
+export function scanIPv4(out: ParsedAddress, s: string, i: number, end: number): number {
   let value = 0
   for (let octets = 0; ; ) {
-    if (i >= end) return -1
+    if (i >= end) return IPV4_INVALID
+    const octetStart = i
     let c = s.charCodeAt(i++)
-    if (c < 48 || c > 57) return -1
+    if (c < 48 || c > 57) return IPV4_INVALID
     let octet = c - 48
     if (i < end) {
       c = s.charCodeAt(i)
       if (c >= 48 && c <= 57) {
-        if (octet === 0) return -1
+        if (octet === 0) return IPV4_LEADING_ZERO
         octet = octet * 10 + c - 48
         i++
         if (i < end) {
           c = s.charCodeAt(i)
           if (c >= 48 && c <= 57) {
             octet = octet * 10 + c - 48
-            if (octet > 255) return -1
+            if (octet > 255) return IPV4_OCTET_RANGE
             i++
           }
         }
@@ -101,27 +114,46 @@ export function scanIPv4(s: string, i: number, end: number): number {
     }
     value = (value << 8) | octet
     if (++octets === 4) {
-      P.v4 = value
+      out.v4 = value
       return i
     }
-    if (i >= end || s.charCodeAt(i) !== 46 /* . */) return -1
+    if (i >= end) return IPV4_SHORT
+    if (s.charCodeAt(i) !== 46 /* . */) return afterOctet(s, octetStart, i)
     i++
   }
 }
 
+/** Why the character at i cannot follow the octet that starts at octetStart. */
+function afterOctet(s: string, octetStart: number, i: number): number {
+  const c = s.charCodeAt(i)
+  if (c >= 48 && c <= 57) return IPV4_OCTET_RANGE // a fourth digit
+  if ((c | 0x20) === 120 /* x */ && i === octetStart + 1 && s.charCodeAt(octetStart) === 48) return IPV4_HEX
+  return IPV4_INVALID
+}
+
+/** The address {@link parseIPv4} scans into: its own, read before it returns. */
+const ipv4Scratch = new ParsedAddress()
+
 /**
- * Strict dotted-decimal IPv4 filling exactly i..end: the unsigned value, or -1. For
- * configuration-time callers; the request path uses {@link scanIPv4}.
+ * Strict dotted-decimal IPv4 filling exactly i..end: the unsigned value, or a negative `IPV4_*`
+ * code. For callers that need only the number; the request path uses {@link scanIPv4}.
  */
 export function parseIPv4(s: string, i: number, end: number): number {
-  return scanIPv4(s, i, end) === end ? P.v4 >>> 0 : -1
+  const stop = scanIPv4(ipv4Scratch, s, i, end)
+  if (stop === end) return ipv4Scratch.v4 >>> 0
+  if (stop < 0) return stop
+  // Text after the fourth octet: say what is wrong with the octet it extends.
+  let octetStart = stop
+  while (octetStart > i && s.charCodeAt(octetStart - 1) !== 46) octetStart--
+  return afterOctet(s, octetStart, stop)
 }
 
 /**
- * IPv6 with an optional zone, between i and end, into P. Accepts the unspecified address (a
+ * IPv6 with an optional zone, between i and end, into `out`. Accepts the unspecified address (a
  * range may start there); {@link parseAddress} is the one that refuses it as a host.
  */
-export function parseIPv6(s: string, i: number, end: number): boolean {
+export function parseIPv6(out: ParsedAddress, s: string, i: number, end: number): boolean {
+  const g = out.groups
   let n = 0
   let gap = -1
   let canonical = true
@@ -155,15 +187,15 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
       if (n > 6) return false
       let te = k
       while (te < end && s.charCodeAt(te) !== 37) te++
-      if (scanIPv4(s, start, te) !== te) return false
-      G[n++] = P.v4 >>> 16
-      G[n++] = P.v4 & 0xffff
+      if (scanIPv4(out, s, start, te) !== te) return false
+      g[n++] = out.v4 >>> 16
+      g[n++] = out.v4 & 0xffff
       tail = start
       k = te
       break
     }
     if (k - start > 1 && s.charCodeAt(start) === 48) canonical = false
-    G[n++] = v
+    g[n++] = v
     if (k === end || c === 37) break
     if (c !== 58) return false
     if (++k < end && s.charCodeAt(k) === 58) {
@@ -180,8 +212,8 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
     // "::" stands for at least one group of zeros.
     if (n === 8) return false
     const moved = n - gap
-    for (let m = 1; m <= moved; m++) G[8 - m] = G[n - m]!
-    for (let m = gap; m < 8 - moved; m++) G[m] = 0
+    for (let m = 1; m <= moved; m++) g[8 - m] = g[n - m]!
+    for (let m = gap; m < 8 - moved; m++) g[m] = 0
   } else if (n !== 8) {
     return false
   }
@@ -192,72 +224,38 @@ export function parseIPv6(s: string, i: number, end: number): boolean {
     if (zlen === 0 || zlen > MAX_ZONE_LENGTH) return false
     for (let z = addrEnd + 1; z < end; z++) if (!isZoneChar(s.charCodeAt(z))) return false
   }
-  P.as = i
-  P.ae = addrEnd
-  P.zs = P.ze = 0
-  const g = G
+  out.input = s
+  out.textStart = i
+  out.textEnd = addrEnd
+  out.zoneStart = out.zoneEnd = 0
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     // IPv4-mapped: the same host as the IPv4 address, so it is matched and shown as IPv4. Its
     // dotted tail, when it has one, is that address's canonical text already.
     // A zone names an interface of a link-local IPv6 address; on the IPv4 host it would be
     // dropped unseen, so `::ffff:127.0.0.1%eth0` is refused like `127.0.0.1%eth0`.
     if (addrEnd < end) return false
-    P.family = 4
-    P.v4 = (g[6]! << 16) | g[7]!
-    P.plain = tail >= 0
-    if (tail >= 0) P.as = tail
+    out.family = 4
+    out.v4 = (g[6]! << 16) | g[7]!
+    out.plainText = tail >= 0
+    if (tail >= 0) out.textStart = tail
     return true
   }
-  P.family = 6
-  P.w0 = (g[0]! << 16) | g[1]!
-  P.w1 = (g[2]! << 16) | g[3]!
-  P.w2 = (g[4]! << 16) | g[5]!
-  P.w3 = (g[6]! << 16) | g[7]!
+  out.family = 6
+  out.w0 = (g[0]! << 16) | g[1]!
+  out.w1 = (g[2]! << 16) | g[3]!
+  out.w2 = (g[4]! << 16) | g[5]!
+  out.w3 = (g[6]! << 16) | g[7]!
   // Canonical (RFC 5952) text compresses exactly the longest run of two or more zero groups, the
   // first of equal runs; then the input slice is the answer and no string needs building.
-  P.plain = canonical && tail < 0
-  P.gap = gap
-  P.groups = n
+  out.plainText = canonical && tail < 0
+  out.gapAt = gap
+  out.groupsWritten = n
   // A zone only means something on a link-local address (fe80::/10); elsewhere it is dropped.
   if (addrEnd < end && (g[0]! & 0xffc0) === 0xfe80) {
-    P.zs = addrEnd + 1
-    P.ze = end
+    out.zoneStart = addrEnd + 1
+    out.zoneEnd = end
   }
   return true
-}
-
-/**
- * Whether the IPv6 text just parsed compresses exactly the run RFC 5952 compresses: the longest
- * run of two or more zero groups, the first of equal runs (G still holds its groups).
- */
-function compressedAsRfc5952(): boolean {
-  const gap = P.gap
-  return gap === longestZeroRun(G) && (gap < 0 || 8 - P.groups === zeroRunLength(G, gap))
-}
-
-/** Start of the RFC 5952 run to compress (longest of two or more zero groups, first of equals), or -1. */
-function longestZeroRun(g: Int32Array): number {
-  let best = -1
-  let bestLen = 1
-  for (let k = 0; k < 8; ) {
-    if (g[k] !== 0) {
-      k++
-      continue
-    }
-    const start = k
-    while (k < 8 && g[k] === 0) k++
-    if (k - start > bestLen) {
-      best = start
-      bestLen = k - start
-    }
-  }
-  return best
-}
-
-function zeroRunLength(g: Int32Array, at: number): number {
-  let k = at
-  while (k < 8 && g[k] === 0) k++
-  return k - at
 }
 
 function isZoneChar(c: number): boolean {
@@ -275,35 +273,41 @@ function isZoneChar(c: number): boolean {
 /**
  * Parses one address as proxies write it, between offsets i and end of s (already trimmed):
  * `a.b.c.d`, `a.b.c.d:port`, an IPv6 address with optional `%zone`, `[IPv6]` or `[IPv6]:port`.
- * Fills {@link P} and returns true, or returns false for anything else, including the
- * unspecified addresses `0.0.0.0` and `::`, which never name a host.
+ * Fills `out` and returns true, or returns false for anything else, including the unspecified
+ * addresses `0.0.0.0` and `::`, which never name a host.
  */
-export function parseAddress(s: string, i: number, end: number): boolean {
+export function parseAddress(out: ParsedAddress, s: string, i: number, end: number): boolean {
   if (end - i > MAX_ENTRY_LENGTH || i >= end) return false
   if (s.charCodeAt(i) === 91 /* [ */) {
     let close = i + 1
     while (close < end && s.charCodeAt(close) !== 93 /* ] */) close++
     if (close === end) return false
     if (close + 1 !== end && !isPort(s, close + 1, end)) return false
-    return parseIPv6(s, i + 1, close) && isHost()
+    return parseIPv6(out, s, i + 1, close) && isHost(out)
   }
   // Most entries are IPv4: try that first, in one pass.
-  const stop = scanIPv4(s, i, end)
+  const stop = scanIPv4(out, s, i, end)
   if (stop === end || (stop > 0 && isPort(s, stop, end))) {
-    if (P.v4 === 0) return false // 0.0.0.0 is no host
-    P.family = 4
-    P.zs = P.ze = 0
-    P.as = i
-    P.ae = stop
-    P.plain = true
+    if (out.v4 === 0) return false // 0.0.0.0 is no host
+    setIPv4(out, s, i, stop)
     return true
   }
-  return parseIPv6(s, i, end) && isHost()
+  return parseIPv6(out, s, i, end) && isHost(out)
+}
+
+/** Records an IPv4 address (its value already in `out.v4`) written canonically between a and b of s. */
+export function setIPv4(out: ParsedAddress, s: string, a: number, b: number): void {
+  out.family = 4
+  out.input = s
+  out.zoneStart = out.zoneEnd = 0
+  out.textStart = a
+  out.textEnd = b
+  out.plainText = true
 }
 
 /** False for the unspecified addresses `::` and `::ffff:0.0.0.0`: they never name a host. */
-function isHost(): boolean {
-  return P.family === 4 ? P.v4 !== 0 : (P.w0 | P.w1 | P.w2 | P.w3) !== 0
+export function isHost(a: ParsedAddress): boolean {
+  return a.family === 4 ? a.v4 !== 0 : (a.w0 | a.w1 | a.w2 | a.w3) !== 0
 }
 
 /** `:` followed by 1-5 digits up to 65535, between i (the colon) and end. */
@@ -318,89 +322,17 @@ export function isPort(s: string, i: number, end: number): boolean {
   return v <= 65535
 }
 
-/** Dotted-decimal text of an IPv4 value (signed or unsigned 32-bit). */
-export function formatIPv4(v: number): string {
-  return (v >>> 24) + '.' + ((v >>> 16) & 255) + '.' + ((v >>> 8) & 255) + '.' + (v & 255)
-}
-
-/** Hex text of 0..255 without leading zeros, and with two digits. */
-const HEX1: string[] = []
-const HEX2: string[] = []
-for (let b = 0; b < 256; b++) {
-  HEX1.push(b.toString(16))
-  HEX2.push(b.toString(16).padStart(2, '0'))
-}
-
-function hexGroup(g: number): string {
-  const hi = g >>> 8
-  return hi === 0 ? HEX1[g]! : HEX1[hi]! + HEX2[g & 255]!
-}
-
-/**
- * RFC 5952 text of an IPv6 address given as four 32-bit words: lower case, no leading zeros,
- * the longest run of two or more zero groups (the first of equals) written as `::`.
- */
-export function formatIPv6(w0: number, w1: number, w2: number, w3: number): string {
-  const g = G
-  g[0] = w0 >>> 16
-  g[1] = w0 & 0xffff
-  g[2] = w1 >>> 16
-  g[3] = w1 & 0xffff
-  g[4] = w2 >>> 16
-  g[5] = w2 & 0xffff
-  g[6] = w3 >>> 16
-  g[7] = w3 & 0xffff
-  const best = longestZeroRun(g)
-  let out = ''
-  const leftEnd = best < 0 ? 8 : best
-  for (let k = 0; k < leftEnd; k++) out += (k === 0 ? '' : ':') + hexGroup(g[k]!)
-  if (best < 0) return out
-  out += '::'
-  const rightStart = best + zeroRunLength(g, best)
-  for (let k = rightStart; k < 8; k++) out += (k === rightStart ? '' : ':') + hexGroup(g[k]!)
-  return out
-}
-
-/** Canonical text of the address in {@link P}, which was parsed from s. */
-export function formatParsed(s: string): string {
-  if (P.plain && (P.family === 4 || compressedAsRfc5952())) return s.slice(P.as, P.zs === P.ze ? P.ae : P.ze)
-  if (P.family === 4) return formatIPv4(P.v4)
-  const text = formatIPv6(P.w0, P.w1, P.w2, P.w3)
-  return P.zs === P.ze ? text : text + '%' + s.slice(P.zs, P.ze)
-}
-
-/**
- * The canonical form of one address, or undefined when the text is not an address.
- * IPv4-mapped IPv6 becomes dotted IPv4; IPv6 is RFC 5952; a zone is kept only on link-local
- * addresses (and refused on an IPv4-mapped one); ports and brackets are removed. Surrounding
- * spaces and tabs are ignored, up to {@link MAX_ITEM_LENGTH} characters in all.
- */
-export function canonicalizeIp(text: string): string | undefined {
-  if (typeof text !== 'string') return undefined
-  return parseItem(text, 0, text.length) ? formatParsed(text) : undefined
-}
-
 /**
  * Parses the item between i and end as {@link parseAddress} does, after dropping the spaces and
  * tabs around it; an item longer than {@link MAX_ITEM_LENGTH}, white space included, is never an
  * address. Every reader of a single item goes through here (or checks the same bound while it
  * scans from the right), so the bound is the same on every path.
  */
-export function parseItem(s: string, i: number, end: number): boolean {
+export function parseItem(out: ParsedAddress, s: string, i: number, end: number): boolean {
   if (end - i > MAX_ITEM_LENGTH) return false
   while (i < end && isOWS(s.charCodeAt(i))) i++
   while (end > i && isOWS(s.charCodeAt(end - 1))) end--
-  return parseAddress(s, i, end)
-}
-
-/** A copy of the parser's scratch state, for callers that run user code between parse and use. */
-export function saveScratch(): [typeof P, Int32Array] {
-  return [{ ...P }, G.slice()]
-}
-
-export function restoreScratch(saved: [typeof P, Int32Array]): void {
-  Object.assign(P, saved[0])
-  G.set(saved[1])
+  return parseAddress(out, s, i, end)
 }
 
 /** Optional white space of HTTP: space and horizontal tab. */

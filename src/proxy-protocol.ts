@@ -20,8 +20,10 @@
  *   are printable ASCII (the authority: a host name); otherwise they are left out, so nothing a
  *   client wrote reaches a log verbatim. Every TLV is also kept as raw bytes in `tlvs`.
  */
-import { formatIPv4, formatIPv6, formatParsed, parseIPv6 } from './ip.js'
-import { type TrustFunction, type TrustPolicy, KIND_HOPS, parseTrustProxy } from './policy.js'
+import { ParsedAddress, parseIPv6 } from './ip.js'
+import { formatIPv4, formatIPv6, formatParsed } from './ip-text.js'
+import { KIND_HOPS, type TrustFunction, type TrustPolicy, policyInternals } from './policy.js'
+import { parseTrustProxy } from './policy-parse.js'
 
 /** The 12 bytes every v2 header starts with. */
 export const V2_SIGNATURE = Object.freeze([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a])
@@ -281,8 +283,9 @@ function v1Address(b: Uint8Array, a: number, end: number, v4: boolean): string |
     if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46)) return undefined
     s += String.fromCharCode(c)
   }
-  if (!parseIPv6(s, 0, s.length)) return undefined
-  return formatParsed(s)
+  const address = new ParsedAddress()
+  if (!parseIPv6(address, s, 0, s.length)) return undefined
+  return formatParsed(address)
 }
 
 /** A decimal port 0-65535 without leading zeros, or -1. */
@@ -580,17 +583,18 @@ const shiftedFns = new WeakMap<TrustFunction, TrustFunction>()
  * first hop: a hop count `n` becomes `n - 1`; a trust function sees hops counted from the
  * balancer. Ranges and keywords do not depend on the hop index and are returned as they are.
  */
-export function policyAfterBalancer(policy: TrustPolicy | undefined, fn: TrustFunction | undefined): [TrustPolicy | undefined, TrustFunction | undefined] {
-  if (policy !== undefined) {
-    if (policy._kind !== KIND_HOPS) return [policy, undefined]
-    let p = shiftedHops.get(policy._hops)
-    if (p === undefined) shiftedHops.set(policy._hops, (p = parseTrustProxy(policy._hops - 1)))
-    return [p, undefined]
+export function policyAfterBalancer(policy: TrustPolicy | TrustFunction): TrustPolicy | TrustFunction {
+  if (typeof policy !== 'function') {
+    const internals = policyInternals(policy)
+    if (internals === undefined || internals.kind !== KIND_HOPS) return policy
+    let p = shiftedHops.get(internals.hops)
+    if (p === undefined) shiftedHops.set(internals.hops, (p = parseTrustProxy(internals.hops - 1)))
+    return p
   }
-  let g = shiftedFns.get(fn!)
+  let g = shiftedFns.get(policy)
   if (g === undefined) {
-    const f = fn!
+    const f = policy
     shiftedFns.set(f, (g = (addr, hop) => f(addr, hop + 1)))
   }
-  return [undefined, g]
+  return g
 }

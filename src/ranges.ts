@@ -37,6 +37,71 @@ export function maskBits(bits: number): number {
 /** A 32-bit word (signed or unsigned) with its sign bit flipped: signed order = unsigned order. */
 const bias = (w: number): number => (w ^ 0x80000000) | 0
 
+/**
+ * The first and last address of an IPv6 CIDR as biased words (signed order = unsigned order),
+ * most significant first. Plain numbers, not BigInt: a 10,000-entry list is compiled cold, at
+ * startup, where BigInt arithmetic per entry costs more than the rest of the parse.
+ */
+export interface Span6 {
+  s0: number
+  s1: number
+  s2: number
+  s3: number
+  e0: number
+  e1: number
+  e2: number
+  e3: number
+}
+
+export function span6(c: Cidr): Span6 {
+  const m0 = maskBits(c.prefix)
+  const m1 = maskBits(c.prefix - 32)
+  const m2 = maskBits(c.prefix - 64)
+  const m3 = maskBits(c.prefix - 96)
+  const [w0, w1, w2, w3] = c.w
+  return {
+    s0: bias(w0 & m0),
+    s1: bias(w1 & m1),
+    s2: bias(w2 & m2),
+    s3: bias(w3 & m3),
+    e0: bias(w0 | ~m0),
+    e1: bias(w1 | ~m1),
+    e2: bias(w2 | ~m2),
+    e3: bias(w3 | ~m3),
+  }
+}
+
+/** Order of two biased 128-bit values given as words. */
+export function compare6(a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number): number {
+  if (a0 !== b0) return a0 < b0 ? -1 : 1
+  if (a1 !== b1) return a1 < b1 ? -1 : 1
+  if (a2 !== b2) return a2 < b2 ? -1 : 1
+  return a3 === b3 ? 0 : a3 < b3 ? -1 : 1
+}
+
+/** Spans by start, the widest of equal starts first. */
+export function byStart6(a: Span6, b: Span6): number {
+  return compare6(a.s0, a.s1, a.s2, a.s3, b.s0, b.s1, b.s2, b.s3) || compare6(b.e0, b.e1, b.e2, b.e3, a.e0, a.e1, a.e2, a.e3)
+}
+
+/** Whether `b` starts inside `a` or right after its end (so the two join into one interval). */
+export function joins6(a: Span6, b: Span6): boolean {
+  if (compare6(b.s0, b.s1, b.s2, b.s3, a.e0, a.e1, a.e2, a.e3) <= 0) return true
+  // b's start is a's end + 1: add one to a's end, carrying through the (unbiased) words.
+  let carry = 1
+  const next = [a.e3, a.e2, a.e1, a.e0].map((w) => {
+    const v = ((w ^ 0x80000000) >>> 0) + carry
+    carry = v > 0xffffffff ? 1 : 0
+    return bias(v)
+  })
+  return carry === 0 && compare6(b.s0, b.s1, b.s2, b.s3, next[3]!, next[2]!, next[1]!, next[0]!) === 0
+}
+
+/** Whether the span ends at the last IPv6 address. */
+export function endsAtTop6(a: Span6): boolean {
+  return a.e0 === 0x7fffffff && a.e1 === 0x7fffffff && a.e2 === 0x7fffffff && a.e3 === 0x7fffffff
+}
+
 function cidrBig(c: Cidr): [bigint, bigint] {
   const bits = c.family === 4 ? 32 : 128
   let v = 0n
@@ -47,16 +112,20 @@ function cidrBig(c: Cidr): [bigint, bigint] {
   return [start, start + size - 1n]
 }
 
-/** Sorted, merged [start, end] intervals (overlapping or adjacent ones joined). */
-function merge(intervals: [bigint, bigint][]): [bigint, bigint][] {
-  intervals.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  const out: [bigint, bigint][] = []
-  for (const [s, e] of intervals) {
+/** Sorted, merged intervals (overlapping or adjacent ones joined). */
+function merge6(spans: Span6[]): Span6[] {
+  spans.sort(byStart6)
+  const out: Span6[] = []
+  for (let k = 0; k < spans.length; k++) {
+    const span = spans[k]!
     const last = out[out.length - 1]
-    if (last !== undefined && s <= last[1] + 1n) {
-      if (e > last[1]) last[1] = e
-    } else {
-      out.push([s, e])
+    if (last === undefined || !joins6(last, span)) {
+      out.push({ ...span })
+    } else if (compare6(span.e0, span.e1, span.e2, span.e3, last.e0, last.e1, last.e2, last.e3) > 0) {
+      last.e0 = span.e0
+      last.e1 = span.e1
+      last.e2 = span.e2
+      last.e3 = span.e3
     }
   }
   return out
@@ -92,12 +161,13 @@ export class RangeSet {
     // IPv4 ranges as one number each, start * 64 + prefix (exact: below 2^38), so that a long list
     // is sorted by the engine's native numeric sort rather than a comparator called per pair.
     const v4: number[] = []
-    const v6: [bigint, bigint][] = []
+    const v6: Span6[] = []
     const zoned: Cidr[] = []
-    for (const c of cidrs) {
+    for (let k = 0; k < cidrs.length; k++) {
+      const c = cidrs[k]!
       if (c.family === 4) v4.push(((c.v4 & maskBits(c.prefix)) >>> 0) * 64 + c.prefix)
       else if (c.zone !== '') zoned.push(c)
-      else v6.push(cidrBig(c))
+      else v6.push(span6(c))
     }
     const s4: number[] = []
     const e4: number[] = []
@@ -115,16 +185,14 @@ export class RangeSet {
     }
     this.s4 = Int32Array.from(s4, bias)
     this.e4 = Int32Array.from(e4, bias)
-    const m6 = merge(v6)
-    this.s6 = new Int32Array(m6.length * 4)
-    this.e6 = new Int32Array(m6.length * 4)
-    m6.forEach(([s, e], k) => {
-      for (let j = 0; j < 4; j++) {
-        const shift = BigInt(96 - 32 * j)
-        this.s6[k * 4 + j] = bias(Number((s >> shift) & 0xffffffffn))
-        this.e6[k * 4 + j] = bias(Number((e >> shift) & 0xffffffffn))
-      }
-    })
+    const m6 = merge6(v6)
+    const s6 = (this.s6 = new Int32Array(m6.length * 4))
+    const e6 = (this.e6 = new Int32Array(m6.length * 4))
+    for (let k = 0; k < m6.length; k++) {
+      const m = m6[k]!
+      s6.set([m.s0, m.s1, m.s2, m.s3], k * 4)
+      e6.set([m.e0, m.e1, m.e2, m.e3], k * 4)
+    }
     this.zoned = zoned
   }
 

@@ -10,7 +10,8 @@
  *
  * Core module: no Node or framework imports.
  */
-import { P, formatIPv6, formatParsed, isOWS, parseAddress } from './ip.js'
+import { ParsedAddress, isOWS, parseAddress } from './ip.js'
+import { formatIPv6, formatParsed } from './ip-text.js'
 
 /** The key of a request with no client address (a Unix-socket peer, a peer that could not be read). */
 export const NO_ADDRESS_KEY = 'no-address'
@@ -58,6 +59,9 @@ export function rateLimitKey(ip: string | undefined | null, options?: RateLimitK
   return keyOf(ip, ipv6SubnetOf(options))
 }
 
+/** The address {@link keyOf} parses into: its own, read before it returns. */
+const keyAddress = new ParsedAddress()
+
 /** {@link rateLimitKey} with the prefix already checked (for key generators). */
 export function keyOf(ip: unknown, prefix: number): string {
   if (typeof ip !== 'string') return NO_ADDRESS_KEY
@@ -65,11 +69,12 @@ export function keyOf(ip: unknown, prefix: number): string {
   let b = ip.length
   while (a < b && isOWS(ip.charCodeAt(a))) a++
   while (b > a && isOWS(ip.charCodeAt(b - 1))) b--
-  if (!parseAddress(ip, a, b)) return NO_ADDRESS_KEY
+  const k = keyAddress
+  if (!parseAddress(k, ip, a, b)) return NO_ADDRESS_KEY
   // IPv4, IPv4-mapped IPv6 (parsed as the IPv4 host it carries), or no masking: canonical text.
-  if (P.family === 4 || prefix >= 128) return formatParsed(ip)
+  if (k.family === 4 || prefix >= 128) return formatParsed(k)
   // The network of the subnet (host bits and zone dropped), as `network/prefix`.
-  return `${formatIPv6(P.w0 & maskOf(prefix, 0), P.w1 & maskOf(prefix, 1), P.w2 & maskOf(prefix, 2), P.w3 & maskOf(prefix, 3))}/${prefix}`
+  return `${formatIPv6(k.w0 & maskOf(prefix, 0), k.w1 & maskOf(prefix, 1), k.w2 & maskOf(prefix, 2), k.w3 & maskOf(prefix, 3))}/${prefix}`
 }
 
 /** The bits of 32-bit word `k` (0 = most significant) that a `/prefix` keeps. */

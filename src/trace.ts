@@ -4,7 +4,7 @@
  * entry that covers it.
  *
  * The decision is always {@link resolveClient}'s: the trace takes its client, chain and
- * anomalies as they are, and reads the header again with the same readers (headers.ts) only to
+ * anomalies as they are, and reads the header again with the same readers (readers/) only to
  * recover what the hot path never keeps: the raw text of each entry, why an entry was not an
  * address, and the entries left of the client. Every address it shows for a hop the walk
  * examined is the resolver's own; a raw text is shown beside it only when the reader gives the
@@ -21,11 +21,26 @@
  * one lookup per examined hop in an index of the TRUST_PROXY entries that is compiled once per
  * policy and cached. Not for the hot path: it allocates a record per hop.
  */
-import { C, FW, type HeaderMode, MODE_FORWARDED, MODE_SINGLE, getHeader, modeOf, nextEntry, openHeader } from './headers.js'
-import { MAX_ENTRY_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
-import { type TrustFunction, type TrustPolicy, parseTrustProxy } from './policy.js'
+import { getHeader, readerFor } from './headers.js'
+import { MAX_ENTRY_LENGTH, ParsedAddress } from './ip.js'
+import { formatParsed } from './ip-text.js'
+import type { TrustFunction, TrustPolicy } from './policy.js'
 import { isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
-import { maskBits } from './ranges.js'
+import { forwardedReader } from './readers/forwarded.js'
+import {
+  HeaderCursor,
+  type HeaderReader,
+  PROBLEM_BAD_ELEMENT,
+  PROBLEM_CUT,
+  PROBLEM_EMPTY,
+  PROBLEM_NO_FOR,
+  PROBLEM_NONE,
+  PROBLEM_REPEATED,
+  PROBLEM_TOO_LONG,
+  openCursor,
+} from './readers/reader.js'
+import { singleAddressReader } from './readers/single.js'
+import { type Verdict, explainerFor } from './trace-explain.js'
 import { type ClientInfo, type RequestLike, type ResolveOptions, forwardedProtoHost, resolveClient } from './resolve.js'
 import { edgeRangesFor } from './edge.js'
 
@@ -151,162 +166,6 @@ export interface TraceOptions extends ResolveOptions {
   maxListed?: number
 }
 
-/** A verdict on one hop, and the TRUST_PROXY entry behind it. */
-interface Verdict {
-  trusted: boolean
-  rule: TraceRule
-  matched?: string
-}
-
-type Explainer = (addr: string | undefined, hop: number) => Verdict
-
-// ---------------------------------------------------------------------------------------------
-// Which TRUST_PROXY entry covers an address, compiled once per policy
-
-const explainers = new WeakMap<object, Explainer>()
-
-/**
- * The explainer of a policy, built on first use and cached: a 10,000-entry list is indexed once,
- * not per request.
- */
-/** The policy a walk uses after a balancer that counted as its first hop (see proxy-protocol.ts). */
-function afterBalancer(policy: TrustPolicy | TrustFunction): TrustPolicy | TrustFunction {
-  const [p, f] = typeof policy === 'function' ? policyAfterBalancer(undefined, policy) : policyAfterBalancer(policy, undefined)
-  return p ?? f!
-}
-
-function explainerFor(policy: TrustPolicy | TrustFunction): Explainer {
-  let e = explainers.get(policy)
-  if (e === undefined) {
-    e = typeof policy === 'function' ? functionExplainer(policy) : policyExplainer(policy)
-    explainers.set(policy, e)
-  }
-  return e
-}
-
-function functionExplainer(fn: TrustFunction): Explainer {
-  return (addr, hop) => {
-    let trusted = false
-    try {
-      trusted = !!fn(addr, hop)
-    } catch {
-      trusted = false // as the walk: a trust function that throws does not trust
-    }
-    return { trusted, rule: 'trust-function' }
-  }
-}
-
-function policyExplainer(policy: TrustPolicy): Explainer {
-  switch (policy.kind) {
-    case 'none':
-      return () => ({ trusted: false, rule: 'trust-none' })
-    case 'all':
-      return () => ({ trusted: true, rule: 'trust-all' })
-    case 'hops': {
-      const n = policy.hops!
-      return (_addr, hop) => (hop < n ? { trusted: true, rule: 'hop-count' } : { trusted: false, rule: 'beyond-hop-count' })
-    }
-    default: {
-      const index = new RangeIndex(policy.ranges)
-      return (addr, hop) => {
-        const matched = index.find(addr, hop)
-        return matched === undefined ? { trusted: false, rule: 'not-in-ranges' } : { trusted: true, rule: 'range', matched }
-      }
-    }
-  }
-}
-
-/**
- * The entries of a range list, indexed by prefix length: for an address, one map lookup per
- * distinct prefix length in the list (at most 33 for IPv4, 129 for IPv6), whatever the list's
- * length. Names (`loopback`, `private`, provider presets) are few and checked with their own
- * compiled policy. The answer is the first entry in list order that covers the address.
- */
-class RangeIndex {
-  private readonly v4 = new Map<number, Map<number, number>>()
-  private readonly v6 = new Map<number, Map<string, number>>()
-  private readonly names: { at: number; policy: TrustPolicy }[] = []
-  private unixAt = -1
-
-  constructor(private readonly entries: readonly string[]) {
-    entries.forEach((text, at) => this.add(text, at))
-  }
-
-  private add(text: string, at: number): void {
-    if (text === 'unix') {
-      if (this.unixAt < 0) this.unixAt = at
-      return
-    }
-    const slash = text.indexOf('/')
-    const end = slash < 0 ? text.length : slash
-    const prefixText = slash < 0 ? undefined : text.slice(slash + 1)
-    const v = text.indexOf(':') < 0 ? parseIPv4(text, 0, end) : -1
-    if (v >= 0) {
-      const prefix = prefixText === undefined ? 32 : Number(prefixText)
-      insert(this.v4, prefix, (v & maskBits(prefix)) >>> 0, at)
-      return
-    }
-    if (text.indexOf(':') >= 0 && parseIPv6(text, 0, end)) {
-      const zone = P.zs === P.ze ? '' : text.slice(P.zs, P.ze)
-      if (P.family === 4) {
-        // An IPv4-mapped range (normalised lists hold none, but a hand-made one might).
-        const prefix = Math.max(0, (prefixText === undefined ? 128 : Number(prefixText)) - 96)
-        insert(this.v4, prefix, (P.v4 & maskBits(prefix)) >>> 0, at)
-        return
-      }
-      const prefix = prefixText === undefined ? 128 : Number(prefixText)
-      insert(this.v6, prefix, key6(P.w0, P.w1, P.w2, P.w3, prefix, zone), at)
-      return
-    }
-    // A name: its own policy decides (the same sets the walk matches).
-    try {
-      this.names.push({ at, policy: parseTrustProxy(text) })
-    } catch {
-      // Not something this version can read alone; it is then never named as the match.
-    }
-  }
-
-  find(addr: string | undefined, hop: number): string | undefined {
-    if (addr === undefined) return this.unixAt < 0 ? undefined : this.entries[this.unixAt]
-    if (!parseAddress(addr, 0, addr.length)) return undefined
-    let best = Infinity
-    if (P.family === 4) {
-      const v = P.v4
-      for (const [prefix, map] of this.v4) {
-        const at = map.get((v & maskBits(prefix)) >>> 0)
-        if (at !== undefined && at < best) best = at
-      }
-    } else {
-      const { w0, w1, w2, w3 } = P
-      const zone = P.zs === P.ze ? '' : addr.slice(P.zs, P.ze)
-      for (const [prefix, map] of this.v6) {
-        // A range without a zone covers every zone; a zoned range only its own.
-        let at = map.get(key6(w0, w1, w2, w3, prefix, ''))
-        if (zone !== '') {
-          const zoned = map.get(key6(w0, w1, w2, w3, prefix, zone))
-          if (zoned !== undefined && (at === undefined || zoned < at)) at = zoned
-        }
-        if (at !== undefined && at < best) best = at
-      }
-    }
-    for (const n of this.names) {
-      if (n.at < best && n.policy.trust(addr, hop)) best = n.at
-    }
-    return best === Infinity ? undefined : this.entries[best]
-  }
-}
-
-function insert<K>(index: Map<number, Map<K, number>>, prefix: number, key: K, at: number): void {
-  let map = index.get(prefix)
-  if (map === undefined) index.set(prefix, (map = new Map()))
-  if (!map.has(key)) map.set(key, at)
-}
-
-function key6(w0: number, w1: number, w2: number, w3: number, prefix: number, zone: string): string {
-  const m = (w: number, k: number) => (w & maskBits(prefix - 32 * k)) >>> 0
-  return `${m(w0, 0)}:${m(w1, 1)}:${m(w2, 2)}:${m(w3, 3)}${zone === '' ? '' : '%' + zone}`
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading the header's entries, as the walk's readers delimit them
 
@@ -317,29 +176,39 @@ interface Entry {
 }
 
 /** The entries of a header value, right-most first: the first `keep` of them, and how many there are. */
-function readEntries(value: unknown, mode: HeaderMode, keep: number): { list: Entry[]; total: number } {
+function readEntries(value: unknown, reader: HeaderReader, keep: number): { list: Entry[]; total: number } {
   const list: Entry[] = []
-  if (!openHeader(value, mode)) return { list, total: 0 }
-  if (mode === MODE_SINGLE && Array.isArray(value) && value.length > 1) {
-    const raw = value.map((line) => (typeof line === 'string' ? line : '')).join(', ')
+  const cursor = new HeaderCursor()
+  const address = new ParsedAddress()
+  if (!openCursor(cursor, value, reader.lists)) return { list, total: 0 }
+  if (cursor.repeated) {
+    const raw = (value as unknown[]).map((line) => (typeof line === 'string' ? line : '')).join(', ')
     return { list: [{ raw, address: undefined, malformed: 'repeated' }], total: 1 }
   }
   let total = 0
-  while (nextEntry()) {
+  while (cursor.next >= 0) {
+    const isAddress = reader.read(cursor, address)
     total++
-    if (list.length < keep) list.push(currentEntry(mode))
+    if (list.length < keep) list.push(currentEntry(reader, cursor, isAddress ? address : undefined))
   }
   return { list, total }
 }
 
-/** The entry the cursor is on. */
-function currentEntry(mode: HeaderMode): Entry {
-  if (C.cut) return { raw: '', address: undefined, malformed: mode === MODE_FORWARDED ? 'unreadable' : 'too-long' }
-  const raw = C.s.slice(C.start, C.end)
-  if (mode === MODE_FORWARDED && !FW.ok) return { raw, address: undefined, malformed: 'bad-element' }
-  if (mode === MODE_FORWARDED && FW.forStart < 0) return { raw, address: undefined, malformed: 'no-for' }
-  if (C.bad) return { raw, address: undefined, malformed: 'empty' }
-  if (parseAddress(C.s, C.start, C.end)) return { raw, address: formatParsed(C.s), malformed: undefined }
+/** What each reader problem is called in a trace. */
+const PROBLEM_REASONS: Readonly<Record<number, MalformedReason>> = {
+  [PROBLEM_EMPTY]: 'empty',
+  [PROBLEM_TOO_LONG]: 'too-long',
+  [PROBLEM_BAD_ELEMENT]: 'bad-element',
+  [PROBLEM_NO_FOR]: 'no-for',
+  [PROBLEM_REPEATED]: 'repeated',
+}
+
+/** The entry the cursor is on, and its address when the reader read one. */
+function currentEntry(reader: HeaderReader, cursor: HeaderCursor, address: ParsedAddress | undefined): Entry {
+  if (cursor.problem === PROBLEM_CUT) return { raw: '', address: undefined, malformed: reader === forwardedReader ? 'unreadable' : 'too-long' }
+  const raw = cursor.entry.slice(cursor.start, cursor.end)
+  if (address !== undefined) return { raw, address: formatParsed(address), malformed: undefined }
+  if (cursor.problem !== PROBLEM_NONE) return { raw, address: undefined, malformed: PROBLEM_REASONS[cursor.problem]! }
   return { raw, address: undefined, malformed: whyNotAddress(raw) }
 }
 
@@ -368,17 +237,17 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered it (as resolveClient).
   const edgePolicy = edgeRangesFor(header, options?.edge)
   const walked = edgePolicy === undefined ? header : 'x-forwarded-for'
-  const mode = modeOf(walked)
+  const reader = readerFor(walked)
   const headers = req?.headers
   const value = getHeader(headers, walked)
   const maxListed = Math.max(0, Math.floor(options?.maxListed ?? DEFAULT_LISTED))
   const chain = client.chain
-  const { list, total } = readEntries(value, mode, chain.length + maxListed)
+  const { list, total } = readEntries(value, reader, chain.length + maxListed)
   // Behind the PROXY protocol, hop 0 is the PROXY source and, when the balancer took the policy's
   // first hop, the walk counts from the balancer: explain each hop as resolveClient walked it.
   const pc = isProxyConnection(req?.proxyProtocol) ? req.proxyProtocol : undefined
   const hop0 = pc === undefined ? undefined : proxyHopZero(pc, req?.remoteAddress)
-  const explain = explainerFor(hop0?.used === true && pc!.balancerIsHop ? afterBalancer(policy) : policy)
+  const explain = explainerFor(hop0?.used === true && pc!.balancerIsHop ? policyAfterBalancer(policy) : policy)
   const anomalies = client.anomalies
   const hops: TraceHop[] = []
   const remote = hop0?.used === true ? hop0.address : req?.remoteAddress
@@ -464,7 +333,7 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
   // The protocol and host the resolver read, as received: only from a peer TRUST_PROXY trusts
   // (an edge peer too: the edge's own ranges vouch for its header, not for X-Forwarded-Proto).
   const peerTrusted = !malformedPeer && (edgeHop === 0 ? explain(chain[0], 0).trusted : hops[0]?.trusted === true)
-  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, mode, value) : [undefined, undefined]
+  const [forwardedProto, forwardedHost] = peerTrusted ? forwardedProtoHost(headers, reader, value) : [undefined, undefined]
 
   return {
     client, header, walked, edge: edgePolicy?.toString(), peerTrusted, hops, stop, entries: total,
@@ -481,7 +350,7 @@ export function traceClient(policy: TrustPolicy | TrustFunction, req: RequestLik
 function edgeHeaderHop(headers: unknown, header: string, client: ClientInfo, edgeHop: number, believed: boolean): TraceHop | undefined {
   const value = getHeader(headers, header)
   if (value === undefined) return undefined
-  const e = readEntries(value, MODE_SINGLE, 1).list[0]
+  const e = readEntries(value, singleAddressReader, 1).list[0]
   if (believed) {
     return { hop: client.trustedHops, from: header, raw: e?.raw ?? null, address: client.ip ?? null, role: 'client', trusted: null, rule: 'edge-header' }
   }

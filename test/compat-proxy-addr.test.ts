@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import ours from '../src/compat/proxy-addr.js'
-import { L, parseLegacy } from '../src/compat/legacy-ip.js'
+import { legacyAddress as L, parseLegacy } from '../src/compat/legacy-ip.js'
 import { parseTrustProxy, resolveClientIp } from '../src/index.js'
 import { loadVectors } from './support/vectors.js'
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, parseTrustProxy } from '../src/index.js'
-import type { PolicyKind, TrustProxyErrorReason, TrustProxyWarningCode } from '../src/index.js'
+import type { PolicyKind, TrustProxyErrorReason, TrustProxyInput, TrustProxyWarningCode } from '../src/index.js'
 
 interface Accepted {
   input: unknown
@@ -165,7 +165,7 @@ describe('TRUST_PROXY table', () => {
 
   describe.each(accepted)('accepts %s', (_name, row) => {
     it('gives the exact policy', () => {
-      const p = parseTrustProxy(row.input)
+      const p = parseTrustProxy(row.input as TrustProxyInput)
       expect(p.kind).toBe(row.kind)
       expect(p.hops).toBe(row.hops)
       expect([...p.ranges]).toEqual(row.ranges ?? [])
@@ -174,7 +174,7 @@ describe('TRUST_PROXY table', () => {
       for (const w of p.warnings) expect(w.message.length).toBeGreaterThan(20)
     })
     it('round-trips through toString()', () => {
-      const p = parseTrustProxy(row.input)
+      const p = parseTrustProxy(row.input as TrustProxyInput)
       const again = parseTrustProxy(p.toString())
       expect({ kind: again.kind, hops: again.hops, ranges: again.ranges }).toEqual({
         kind: p.kind,
@@ -188,7 +188,7 @@ describe('TRUST_PROXY table', () => {
     it('throws a TrustProxyError naming the entry', () => {
       let error: unknown
       try {
-        parseTrustProxy(row.input)
+        parseTrustProxy(row.input as TrustProxyInput)
       } catch (e) {
         error = e
       }

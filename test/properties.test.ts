@@ -11,10 +11,20 @@ import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
-import { readIPv4Item, readIPv6Item } from '../src/headers.js'
-import { MAX_ITEM_LENGTH, P, formatParsed, parseAddress, parseIPv4, parseIPv6, parseItem } from '../src/ip.js'
+import { MAX_ITEM_LENGTH, ParsedAddress, parseAddress as parseAddressInto, parseIPv4, parseIPv6 as parseIPv6Into, parseItem as parseItemInto } from '../src/ip.js'
+import { formatParsed as formatAddress } from '../src/ip-text.js'
+import { readIPv4Item as readIPv4Into, readIPv6Item as readIPv6Into } from '../src/ip-backward.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
 import { RANGE_POOL, address, address as addressArb, decorated, garbage, ipv4, ipv6, ipv6Groups, mapped, mappedAnyPrefix, oddHost, oddPeer, padding, rangeList, trustAllPieces, unicodeSpace, unspecifiedEntry, v6Text, zonedMapped } from './support/arbitraries.js'
+
+// The parsers write into an address the caller owns; these tests read one, P, after each call.
+const P = new ParsedAddress()
+const parseAddress = (s: string, i: number, end: number) => parseAddressInto(P, s, i, end)
+const parseItem = (s: string, i: number, end: number) => parseItemInto(P, s, i, end)
+const parseIPv6 = (s: string, i: number, end: number) => parseIPv6Into(P, s, i, end)
+const readIPv4Item = (s: string, end: number) => readIPv4Into(P, s, end)
+const readIPv6Item = (s: string, end: number) => readIPv6Into(P, s, end)
+const formatParsed = (_parsedFrom: string) => formatAddress(P)
 
 const require = createRequire(import.meta.url)
 /** The ipaddr.js that proxy-addr 2.0.8 itself uses (1.9.x), to know what it calls valid. */

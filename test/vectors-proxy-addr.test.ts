@@ -5,7 +5,7 @@
  * (a stale reason) or an unlisted one starts to.
  */
 import { describe, expect, it } from 'vitest'
-import { TrustProxyError, canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+import { TrustProxyError, type TrustProxyInput, canonicalizeIp, parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
 import { loadVectors } from './support/vectors.js'
 
 interface Vector {
@@ -56,7 +56,7 @@ describe('proxy-addr vectors: proxyaddr(req, trust)', () => {
     const log: unknown[][] = []
     let policy: Parameters<typeof resolveClientIp>[0]
     if (isStatic(v.trust)) {
-      policy = parseTrustProxy(v.trust)
+      policy = parseTrustProxy(v.trust as TrustProxyInput)
     } else {
       policy = trustFunction((v.trust as { src: string }).src, log)
     }
@@ -96,7 +96,7 @@ describe('proxy-addr vectors: proxyaddr.compile(trust)', () => {
   const cases = vectors.filter((v) => v.call === 'compile')
   it.each(cases.map((v) => [`${v.id} ${v.test}`, v] as const))('%s', (_name, v) => {
     const input = Array.isArray(v.trust) ? [...v.trust] : v.trust
-    const policy = parseTrustProxy(input)
+    const policy = parseTrustProxy(input as TrustProxyInput)
     expect(typeof policy.trust).toBe('function')
     expect(input).toEqual(v.trust) // the input array is not altered
   })
@@ -114,12 +114,12 @@ describe('proxy-addr error vectors: the same bad trust values fail at parse time
   })
   it.each(cases.map((v) => [`${v.id} ${JSON.stringify(v.trust)}`, v] as const))('%s', (_name, v) => {
     if (ACCEPTED_ON_PURPOSE[v.id]) {
-      expect(parseTrustProxy(v.trust).kind, ACCEPTED_ON_PURPOSE[v.id]).toBe('hops')
+      expect(parseTrustProxy(v.trust as TrustProxyInput).kind, ACCEPTED_ON_PURPOSE[v.id]).toBe('hops')
       return
     }
-    expect(() => parseTrustProxy(v.trust)).toThrow(TrustProxyError)
+    expect(() => parseTrustProxy(v.trust as TrustProxyInput)).toThrow(TrustProxyError)
     try {
-      parseTrustProxy(v.trust)
+      parseTrustProxy(v.trust as TrustProxyInput)
     } catch (e) {
       expect((e as TrustProxyError).message).toContain(JSON.stringify(String(v.trust)))
     }

@@ -11,7 +11,7 @@
  * socket listener gets none (only local processes can connect to it), nor does any other policy
  * (ranges check every hop; `none` and `all` have warnings of their own).
  */
-import { canonicalizeIp } from '../ip.js'
+import { canonicalizeIp } from '../ip-text.js'
 import type { TrustPolicy } from '../policy.js'
 
 /** What `server.address()` returns: an AddressInfo, a pipe path, or null before listening. */

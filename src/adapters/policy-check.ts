@@ -3,15 +3,16 @@
  * where a bad value is refused, and it must be refused when the server starts, not on the first
  * request (or silently: Express reads the string "1" as the address 0.0.0.1).
  *
- * Policies are recognised by shape, not with `instanceof`: the ESM and CommonJS builds each carry
- * one copy of the class, and a policy made by one must work in both (an app may load both).
+ * Policies are recognised by their brand (policy.ts), as the walk recognises them, not with
+ * `instanceof`: the ESM and CommonJS builds each carry one copy of the class, and a policy made
+ * by one must work in both (an app may load both).
  */
 import { type ResolveOptions, type TrustPolicy, resolveClient } from '../index.js'
+import { policyInternals } from '../policy.js'
 
 /** Throws a TypeError, at setup time, unless `policy` is a TrustPolicy and `options` are valid. */
 export function checkSetup(policy: unknown, options: ResolveOptions | undefined, where: string): asserts policy is TrustPolicy {
-  const p = policy as Partial<TrustPolicy> | null
-  if (typeof p !== 'object' || p === null || typeof p.kind !== 'string' || typeof p.trust !== 'function') {
+  if (policyInternals(policy) === undefined) {
     const got =
       typeof policy === 'string'
         ? `the string ${JSON.stringify(policy)}`

@@ -7,22 +7,13 @@
  * address), are the core's (`traceClient`); this module only puts them into words.
  */
 import type { ClientTrace, MalformedReason, TraceHop, TrustPolicy } from '../index.js'
+import { UNIX_MEANING, namedRanges } from '../named-ranges.js'
 import { edgeMeaning, presetSummary } from './presets.js'
 import { edgeHopReason, edgeNotReached } from './edge-walk.js'
 
-/** What the names in a range list stand for (the same sets the core compiles). */
-export const NAMED_RANGES: Readonly<Record<string, string>> = {
-  loopback: '127.0.0.0/8, ::1',
-  linklocal: '169.254.0.0/16, fe80::/10',
-  uniquelocal: '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7',
-  private:
-    '127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, 100.64.0.0/10',
-  unix: 'a peer with no IP address (a Unix domain socket)',
-}
-
 /** A range entry with what it covers, for display: `loopback (127.0.0.0/8, ::1)`. */
 export function describeRange(text: string): string {
-  const named = Object.prototype.hasOwnProperty.call(NAMED_RANGES, text) ? NAMED_RANGES[text] : presetSummary(text)
+  const named = text === 'unix' ? UNIX_MEANING : (namedRanges(text)?.join(', ') ?? presetSummary(text))
   return named === undefined ? text : `${text} (${named})`
 }
 

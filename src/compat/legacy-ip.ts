@@ -20,10 +20,10 @@
  *
  * Nothing here throws, and the work is linear in the length of the text.
  */
-import { P, parseIPv6 } from '../ip.js'
+import { ParsedAddress, parseIPv6 } from '../ip.js'
 
 /** The address of the last successful {@link parseLegacy} call (scratch, not re-entrant). */
-export const L = {
+export const legacyAddress = {
   /** 4 for IPv4 text and for IPv4-mapped IPv6 text; 6 for any other IPv6. */
   family: 4 as 4 | 6,
   /** True when the text was IPv6 in `::ffff:0:0/96` (then `family` is 4 and `v4` is the host). */
@@ -37,8 +37,11 @@ export const L = {
 
 const G = new Array<number>(8).fill(0)
 
+/** The core parser's result for the fast path of {@link parseLegacy}. */
+const coreAddress = new ParsedAddress()
+
 /**
- * Whether ipaddr.js 1.9.1's `isValid` accepts `s`; when it does, its value is in {@link L}.
+ * Whether ipaddr.js 1.9.1's `isValid` accepts `s`; when it does, its value is in {@link legacyAddress}.
  * Non-strings are never addresses.
  */
 export function parseLegacy(s: unknown): boolean {
@@ -46,27 +49,28 @@ export function parseLegacy(s: unknown): boolean {
   if (s.indexOf(':') < 0) return parseLegacyV4(s)
   // Fast path: the RFC 4291 forms without a dotted tail or zone are read the same way by both
   // parsers, and the core's reads them without allocating.
-  if (s.indexOf('.') < 0 && s.indexOf('%') < 0 && parseIPv6(s, 0, s.length)) {
-    if (P.family === 4) setMapped(P.v4)
-    else setV6(P.w0, P.w1, P.w2, P.w3)
+  const a = coreAddress
+  if (s.indexOf('.') < 0 && s.indexOf('%') < 0 && parseIPv6(a, s, 0, s.length)) {
+    if (a.family === 4) setMapped(a.v4)
+    else setV6(a.w0, a.w1, a.w2, a.w3)
     return true
   }
   return parseLegacyV6(s)
 }
 
 function setMapped(v4: number): void {
-  L.family = 4
-  L.mapped = true
-  L.v4 = v4
+  legacyAddress.family = 4
+  legacyAddress.mapped = true
+  legacyAddress.v4 = v4
 }
 
 function setV6(w0: number, w1: number, w2: number, w3: number): void {
-  L.family = 6
-  L.mapped = false
-  L.w0 = w0
-  L.w1 = w1
-  L.w2 = w2
-  L.w3 = w3
+  legacyAddress.family = 6
+  legacyAddress.mapped = false
+  legacyAddress.w0 = w0
+  legacyAddress.w1 = w1
+  legacyAddress.w2 = w2
+  legacyAddress.w3 = w3
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,9 +123,9 @@ function parseLegacyV4(s: string): boolean {
     // One number for the whole address.
     const v = v4Part(s, 0, n, true)
     if (v < 0 || v > 0xffffffff) return false
-    L.family = 4
-    L.mapped = false
-    L.v4 = v
+    legacyAddress.family = 4
+    legacyAddress.mapped = false
+    legacyAddress.v4 = v
     return true
   }
   let value = 0
@@ -135,9 +139,9 @@ function parseLegacyV4(s: string): boolean {
     value = value * 256 + v
     a = b + 1
   }
-  L.family = 4
-  L.mapped = false
-  L.v4 = value
+  legacyAddress.family = 4
+  legacyAddress.mapped = false
+  legacyAddress.v4 = value
   return true
 }
 

@@ -19,8 +19,9 @@
  * lines is read as the lines joined with ", " (Node's own joining), where proxy-addr throws a
  * TypeError from inside its header parser.
  */
+import { NAMED_RANGES } from '../named-ranges.js'
 import { type Cidr, RangeSet, maskBits } from '../ranges.js'
-import { L, parseLegacy } from './legacy-ip.js'
+import { legacyAddress, parseLegacy } from './legacy-ip.js'
 
 // The public types are @types/proxy-addr's (`string`, `string[]`, `(addr: string, i) => boolean`),
 // so that code typed against proxy-addr compiles unchanged after the swap. As with proxy-addr,
@@ -44,11 +45,14 @@ export interface ProxyAddrRequest {
   connection?: { remoteAddress?: string | undefined } | null | undefined
 }
 
-/** proxy-addr's named ranges; `loopback` keeps proxy-addr's spelling with host bits set. */
-const NAMED_RANGES: { [name: string]: string[] } = {
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  loopback: ['127.0.0.1/8', '::1/128'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+/**
+ * proxy-addr's names: the core's table (named-ranges.ts) without `private`, which proxy-addr
+ * does not know (there it is an invalid IP address, as it must stay for the drop-in).
+ */
+const PROXY_ADDR_NAMES: { [name: string]: readonly string[] } = {
+  linklocal: NAMED_RANGES.linklocal,
+  loopback: NAMED_RANGES.loopback,
+  uniquelocal: NAMED_RANGES.uniquelocal,
 }
 
 const hasOwn = Object.prototype.hasOwnProperty
@@ -78,7 +82,7 @@ function compile(val: string | readonly string[]): Trust {
   const entries: unknown[] = []
   for (let i = 0; i < list.length; i++) {
     const item = list[i]
-    if (hasOwn.call(NAMED_RANGES, item as PropertyKey)) entries.push(...NAMED_RANGES[item as string]!)
+    if (hasOwn.call(PROXY_ADDR_NAMES, item as PropertyKey)) entries.push(...PROXY_ADDR_NAMES[item as string]!)
     else entries.push(item)
   }
   const cidrs: Cidr[] = []
@@ -90,7 +94,7 @@ function compile(val: string | readonly string[]): Trust {
   const set = new RangeSet(cidrs)
   return function trust(addr: string | undefined): boolean {
     if (!parseLegacy(addr)) return false
-    return L.family === 4 ? set.has4(L.v4) : set.has6(L.w0, L.w1, L.w2, L.w3, '')
+    return legacyAddress.family === 4 ? set.has4(legacyAddress.v4) : set.has6(legacyAddress.w0, legacyAddress.w1, legacyAddress.w2, legacyAddress.w3, '')
   }
 }
 
@@ -105,8 +109,8 @@ function parseEntry(entry: unknown): Cidr | null {
   const slash = note.lastIndexOf('/')
   const address = slash !== -1 ? note.substring(0, slash) : note
   if (!parseLegacy(address)) throw new TypeError('invalid IP address: ' + address)
-  const { family, mapped, v4 } = L
-  const w: [number, number, number, number] = [L.w0, L.w1, L.w2, L.w3]
+  const { family, mapped, v4 } = legacyAddress
+  const w: [number, number, number, number] = [legacyAddress.w0, legacyAddress.w1, legacyAddress.w2, legacyAddress.w3]
   // A bare IPv4-mapped address is the IPv4 host; with a prefix it stays an IPv6 range.
   const ipv6 = family === 6 || (mapped && slash !== -1)
   const max = ipv6 ? 128 : 32
@@ -114,7 +118,7 @@ function parseEntry(entry: unknown): Cidr | null {
   let prefix: number | null
   if (suffix === null) prefix = max
   else if (DIGITS.test(suffix)) prefix = parseInt(suffix, 10)
-  else if (!ipv6 && parseLegacy(suffix)) prefix = L.family === 4 && !L.mapped ? netmaskPrefix(L.v4) : null
+  else if (!ipv6 && parseLegacy(suffix)) prefix = legacyAddress.family === 4 && !legacyAddress.mapped ? netmaskPrefix(legacyAddress.v4) : null
   else prefix = null
   if (prefix === null || prefix <= 0 || prefix > max) throw new TypeError('invalid range on address: ' + note)
 

@@ -2,7 +2,8 @@
  * A policy that follows {@link refreshPresets}: for servers that refresh the provider lists while
  * they run and want every request to use the lists in use, without re-wiring Express or Fastify.
  */
-import { type TrustFunction, type TrustPolicy, type TrustProxyInput, parseTrustProxy } from '../policy.js'
+import { POLICY, type TrustFunction, type TrustPolicy } from '../policy.js'
+import { type TrustProxyInput, parseTrustProxy } from '../policy-parse.js'
 import { presetGeneration } from './registry.js'
 
 /**
@@ -42,9 +43,9 @@ export function livePolicy(value: TrustProxyInput): LivePolicy {
     return policy
   }
   const trust: TrustFunction = (addr, hop) => read().trust(addr, hop)
-  // Every field of a TrustPolicy, read through to the current one: the walk reads `_kind`,
-  // `_hops`, `_set` and `_unix` (the same policy for one request, as a swap only happens in a
-  // refresh's own turn of the event loop).
+  // Every field of a TrustPolicy, read through to the current one: the walk reads the internals
+  // under the POLICY brand once per request (the same policy for one request, as a swap only
+  // happens in a refresh's own turn of the event loop).
   const live: Record<string, unknown> = {
     get current() {
       return read()
@@ -53,8 +54,9 @@ export function livePolicy(value: TrustProxyInput): LivePolicy {
     toString: () => read().toString(),
     toJSON: () => read().toJSON(),
   }
-  for (const key of ['kind', 'hops', 'ranges', 'warnings', '_kind', '_hops', '_set', '_unix'] as const) {
+  for (const key of ['kind', 'hops', 'ranges', 'warnings'] as const) {
     Object.defineProperty(live, key, { get: () => read()[key], enumerable: true })
   }
+  Object.defineProperty(live, POLICY, { get: () => read()[POLICY] })
   return Object.freeze(live) as unknown as LivePolicy
 }

@@ -9,7 +9,8 @@
  * assignment, so no policy can see a half-updated list, and a list is never swapped for an empty
  * one: a policy naming a preset never comes to trust nothing or everything through a refresh.
  */
-import { TrustProxyError, parseTrustProxy } from '../policy.js'
+import { TrustProxyError } from '../policy-error.js'
+import { parseTrustProxy } from '../policy-parse.js'
 import { type PresetData, currentPreset, presetNames, swapPreset } from './registry.js'
 import { type PresetSource, PresetSourceError, SOURCES } from './sources.js'
 

@@ -1,0 +1,332 @@
+/**
+ * TRUST_PROXY -> TrustPolicy: the value's forms (keywords, hop counts, lists) and the list lexer.
+ *
+ * Everything that can be wrong with a TRUST_PROXY value is found here, once, at startup, and
+ * thrown as a {@link TrustProxyError} that names the bad entry. A value that parses is then
+ * compiled into numeric form so that nothing at request time can fail or be slow. The pieces:
+ * range entries are parsed in cidr.ts, names come from named-ranges.ts, presets from presets/,
+ * and the warnings are collected in policy-warnings.ts.
+ *
+ * The two mistakes this module exists to prevent: Infram's old parser read `1` as "trust every
+ * hop" (so any client could write its own audit IP), and Express reads the string `"1"` as the
+ * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
+ */
+import { parseRangeEntry } from './cidr.js'
+import { namedRanges } from './named-ranges.js'
+import { TrustProxyError } from './policy-error.js'
+import { type ParsedEntry, Warnings, dropDuplicates, collectOverlapWarnings } from './policy-warnings.js'
+import { MAX_HOPS, TrustPolicy } from './policy.js'
+import { type PresetData, ageInDays, currentPreset, presetStaleDays } from './presets/registry.js'
+import { type Cidr, RangeSet } from './ranges.js'
+
+/** A name's ranges, compiled on first use by the same parser as any entry. */
+const namedCache = new Map<string, Cidr[]>()
+
+function namedCidrs(name: string): Cidr[] | undefined {
+  let cidrs = namedCache.get(name)
+  if (cidrs === undefined) {
+    const texts = namedRanges(name)
+    if (texts === undefined) return undefined
+    cidrs = texts.map((text, k) => parseRangeEntry(text, k).cidr)
+    namedCache.set(name, cidrs)
+  }
+  return cidrs
+}
+
+const NONE_WORDS = new Set(['false', '0', 'off', 'no'])
+const ALL_WORDS = new Set(['true', 'on', 'yes'])
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/** The inputs parseTrustProxy understands: the env string, or the forms Express accepts. */
+export type TrustProxyInput = string | number | boolean | readonly string[] | null | undefined
+
+/**
+ * Parses a TRUST_PROXY value (the raw env string, a boolean, a number, an array of strings, or
+ * undefined/null) into a {@link TrustPolicy}.
+ *
+ * Call it once at startup and let a {@link TrustProxyError} stop the process: a value that
+ * cannot be read must not quietly become "trust nothing" (every client is the proxy) or
+ * "trust everything" (every client can forge its IP).
+ *
+ * | value | policy |
+ * |---|---|
+ * | unset, empty, `false`, `0`, `off`, `no` | `none`: the client is the socket peer |
+ * | `true`, `on`, `yes` | `all`: every hop trusted (warned: any client can forge its IP) |
+ * | `1` .. `64` | `hops`: the socket peer and the next n-1 addresses are proxies |
+ * | a list of addresses, CIDRs, netmasks and names | `ranges` |
+ */
+export function parseTrustProxy(value: TrustProxyInput): TrustPolicy {
+  if (value === undefined || value === null || value === false) return policyNone()
+  if (value === true) return policyAll()
+  if (typeof value === 'number') return fromNumber(value)
+  if (typeof value === 'string') return fromString(value)
+  if (Array.isArray(value)) return fromArray(value)
+  if (typeof value === 'function') {
+    // Decided (docs/configuration-edges.md): a function is not a setting. The walk takes one as it is.
+    throw new TrustProxyError(
+      'invalid-type',
+      'function',
+      0,
+      'a trust function is not a TRUST_PROXY setting: pass it as it is to resolveClientIp(fn, ...) or resolveClient(fn, ...), ' +
+        'which call it with canonical addresses (Express and Fastify take it directly too); parseTrustProxy reads the values a deployment writes',
+    )
+  }
+  throw new TrustProxyError(
+    'invalid-type',
+    describe(value),
+    0,
+    `a value of type ${typeof value} is not a TRUST_PROXY setting`,
+  )
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return 'function'
+  if (typeof value === 'symbol' || typeof value === 'bigint') return String(value)
+  return Object.prototype.toString.call(value)
+}
+
+const policyNone = (): TrustPolicy => new TrustPolicy('none', undefined, [], undefined, false, [])
+
+function policyAll(): TrustPolicy {
+  return new TrustPolicy('all', undefined, [], undefined, true, [
+    {
+      code: 'trust-all',
+      message:
+        'Every hop is trusted: the client IP is the left-most X-Forwarded-For entry, which any client ' +
+        'can write. Name your proxies instead (a hop count, or their addresses or ranges).',
+    },
+  ])
+}
+
+function policyHops(n: number): TrustPolicy {
+  return new TrustPolicy('hops', n, [], undefined, true, [
+    {
+      code: 'hop-count',
+      message:
+        `A hop count (${n}) trusts whoever connects, without checking who it is: if this server can be ` +
+        'reached without going through the proxy, any client can forge its IP. Prefer the proxy ' +
+        "addresses or ranges (for example 127.0.0.9 for nginx on this host with `proxy_bind 127.0.0.9`, or " +
+        '172.18.0.0/16 for a Docker network).',
+    },
+  ])
+}
+
+function fromNumber(n: number): TrustPolicy {
+  const entry = String(n)
+  if (!Number.isInteger(n) || n < 0) {
+    throw new TrustProxyError('hop-count-format', entry, 0, 'a hop count is a whole number from 1 to ' + MAX_HOPS)
+  }
+  if (n === 0) return policyNone()
+  if (n > MAX_HOPS) {
+    throw new TrustProxyError('hop-count-range', entry, 0, `a hop count above ${MAX_HOPS} is not a real proxy chain`)
+  }
+  return policyHops(n)
+}
+
+const isDigits = (s: string): boolean => s.length > 0 && /^[0-9]+$/.test(s)
+
+function fromString(raw: string): TrustPolicy {
+  const u = UNICODE_SPACE.exec(raw)
+  if (u !== null) throw unicodeSpace(raw, u.index, undefined)
+  let start = 0
+  let end = raw.length
+  while (start < end && isSpace(raw.charCodeAt(start))) start++
+  while (end > start && isSpace(raw.charCodeAt(end - 1))) end--
+  const whole = raw.slice(start, end)
+  if (whole === '') return policyNone()
+  const lower = whole.toLowerCase()
+  if (NONE_WORDS.has(lower)) return policyNone()
+  if (ALL_WORDS.has(lower)) return policyAll()
+  if (isDigits(whole)) {
+    if (whole.length > 1 && whole[0] === '0') {
+      throw new TrustProxyError('hop-count-format', whole, start, 'a hop count has no leading zeros')
+    }
+    const n = Number(whole)
+    if (n > MAX_HOPS) {
+      throw new TrustProxyError(
+        'hop-count-range',
+        whole,
+        start,
+        `a hop count above ${MAX_HOPS} is not a real proxy chain (and a bare number is not an IPv4 address: write it in dotted form)`,
+      )
+    }
+    return policyHops(n)
+  }
+  if (/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?$/i.test(whole) && looksLikeHopCount(whole)) {
+    throw new TrustProxyError('hop-count-format', whole, start, 'a hop count is a whole number from 1 to ' + MAX_HOPS + ', with no sign, fraction or exponent')
+  }
+  // A list: entries separated by commas and/or white space. A comma needs an entry on each side.
+  // The entries are found by the regex engine (a 10,000-entry list is parsed cold, where a loop
+  // over its characters runs in the interpreter); the separators between them are checked here.
+  const entries = new EntryList()
+  const entry = /[^ \t\n\v\f\r,]+/g
+  entry.lastIndex = start
+  let after = start // where the last entry ended
+  for (let m = entry.exec(raw); m !== null && m.index < end; m = entry.exec(raw)) {
+    checkSeparator(raw, after, m.index, entries.texts.length > 0)
+    entries.add(m[0], m.index)
+    after = m.index + m[0].length
+  }
+  checkSeparator(raw, after, end, entries.texts.length > 0)
+  const comma = raw.indexOf(',', after)
+  if (comma >= 0 && comma < end) throw new TrustProxyError('empty-entry', '', comma, 'the list ends with a comma')
+  return fromEntries(entries, entries.texts.length > 1)
+}
+
+/**
+ * The separator between two entries (or before the first, or after the last) holds white space
+ * and at most one comma, and none before the first entry: another comma has no entry before it.
+ */
+function checkSeparator(raw: string, from: number, to: number, afterEntry: boolean): void {
+  let comma = raw.indexOf(',', from)
+  if (comma < 0 || comma >= to) return
+  if (afterEntry) comma = raw.indexOf(',', comma + 1)
+  if (comma >= 0 && comma < to) throw new TrustProxyError('empty-entry', '', comma, 'the list has an empty item (a comma with no entry before it)')
+}
+
+/** Whether a numeric-looking value was meant as a hop count (as opposed to an IPv4 shorthand). */
+function looksLikeHopCount(s: string): boolean {
+  if (/^[+-]|e/i.test(s)) return true
+  const dot = s.indexOf('.')
+  return dot <= 0 || Number(s.slice(0, dot)) <= MAX_HOPS
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
+}
+
+/**
+ * White space outside ASCII: U+00A0 (no-break space), U+FEFF (byte-order mark), U+2028, U+3000...
+ * The white space of TRUST_PROXY is {@link isSpace}'s, for a string and an array element alike;
+ * these characters, invisible in an editor, are refused with their code point rather than
+ * trimmed in one form and part of an entry in the other.
+ */
+const UNICODE_SPACE = /[^\S\t\n\v\f\r ]/
+
+function unicodeSpace(text: string, at: number, element: number | undefined): TrustProxyError {
+  let a = at
+  let b = at + 1
+  while (a > 0 && !isSpace(text.charCodeAt(a - 1)) && text.charCodeAt(a - 1) !== 44) a--
+  while (b < text.length && !isSpace(text.charCodeAt(b)) && text.charCodeAt(b) !== 44) b++
+  const code = 'U+' + text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
+  return new TrustProxyError(
+    'unicode-space',
+    element === undefined ? text.slice(a, b) : text,
+    element ?? a,
+    `it holds ${code}, white space that is not a space, tab or line break (pasted from a web page, or a byte-order mark?); ` +
+      'TRUST_PROXY trims and separates on ASCII white space only: retype it',
+  )
+}
+
+/** The text without the {@link isSpace} white space at its ends. */
+function trimSpace(text: string): string {
+  let a = 0
+  let b = text.length
+  while (a < b && isSpace(text.charCodeAt(a))) a++
+  while (b > a && isSpace(text.charCodeAt(b - 1))) b--
+  return text.slice(a, b)
+}
+
+function fromArray(arr: readonly unknown[]): TrustPolicy {
+  if (arr.length === 0) return policyNone()
+  const entries = new EntryList()
+  arr.forEach((item, k) => {
+    if (typeof item !== 'string') {
+      throw new TrustProxyError('invalid-type', describe(item), k, 'every element of a TRUST_PROXY array must be a string')
+    }
+    const u = UNICODE_SPACE.exec(item)
+    if (u !== null) throw unicodeSpace(item, u.index, k)
+    const text = trimSpace(item)
+    if (text === '') throw new TrustProxyError('empty-entry', item, k, 'the list has an empty item')
+    if (/[\s,]/.test(text)) {
+      throw new TrustProxyError('invalid-address', item, k, 'an array element holds one entry; split lists into separate elements')
+    }
+    entries.add(text, k)
+  })
+  return fromEntries(entries, true)
+}
+
+/**
+ * The entries of a list as written and where each starts, in two parallel arrays: a 10,000-entry
+ * list is parsed once, cold, at startup, where a pair per entry (and its destructuring) costs.
+ */
+class EntryList {
+  readonly texts: string[] = []
+  readonly positions: number[] = []
+  add(text: string, position: number): void {
+    this.texts.push(text)
+    this.positions.push(position)
+  }
+}
+
+function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
+  const parsed: ParsedEntry[] = []
+  const warnings = new Warnings()
+  let unix = false
+  const { texts, positions } = entries
+  for (let k = 0; k < texts.length; k++) {
+    const entry = texts[k]!
+    const position = positions[k]!
+    // Addresses (the bulk of a long list) start with a digit or ':'; only words need the checks
+    // for keywords and names.
+    const c0 = entry.charCodeAt(0)
+    if (c0 >= 48 && c0 <= 58) {
+      if (isList && entry.indexOf('.') < 0 && entry.indexOf(':') < 0 && isDigits(entry)) {
+        throw new TrustProxyError(
+          'hop-count-in-list',
+          entry,
+          position,
+          'a bare number in a list is neither an address (write IPv4 in dotted form) nor allowed as a hop count (a hop count stands alone)',
+        )
+      }
+    } else {
+      const lower = entry.toLowerCase()
+      if (lower === 'unix') {
+        unix = true
+        parsed.push({ text: 'unix', cidrs: [], entry, position })
+        continue
+      }
+      const named = namedCidrs(lower)
+      if (named !== undefined) {
+        parsed.push({ text: lower, cidrs: named, entry, position })
+        continue
+      }
+      const preset = currentPreset(lower)
+      if (preset !== undefined) {
+        parsed.push({ text: lower, cidrs: presetCidrs(preset), entry, position })
+        const age = ageInDays(preset.taken)
+        const limit = presetStaleDays(lower)
+        if (age > limit) {
+          warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
+        }
+        continue
+      }
+      if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
+        throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
+      }
+    }
+    const cidr = parseRangeEntry(entry, position)
+    if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
+    parsed.push({ text: cidr.text, cidrs: [cidr.cidr], entry, position })
+  }
+  const unique = dropDuplicates(parsed, warnings)
+  collectOverlapWarnings(unique, warnings)
+  const cidrs = unique.flatMap((p) => p.cidrs)
+  return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), new RangeSet(cidrs), unix, warnings.done())
+}
+
+/** Compiled provider presets, per data object (a refresh brings a new object, compiled anew). */
+const presetCache = new WeakMap<PresetData, Cidr[]>()
+
+/** A preset's ranges in numeric form, parsed by the same code as any TRUST_PROXY entry. */
+function presetCidrs(data: PresetData): Cidr[] {
+  let cidrs = presetCache.get(data)
+  if (cidrs === undefined) {
+    cidrs = data.ranges.map((r, k) => parseRangeEntry(r, k).cidr)
+    presetCache.set(data, cidrs)
+  }
+  return cidrs
+}
+
