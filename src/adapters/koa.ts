@@ -13,8 +13,8 @@
  * - `ctx.ip`, `ctx.ips`, `ctx.protocol`, `ctx.secure`, `ctx.host` and `ctx.hostname`, so that
  *   code already reading Koa's getters (and `ctx.href`) gets the checked values. `ctx.ip` goes
  *   through Koa's own setter; the others are getters installed once on the app's own request
- *   prototype (`app.request`), which answer from the request's result and defer to Koa's own
- *   getters for a request the middleware did not see.
+ *   and context prototypes (`app.request`, `app.context`), which answer from the request's
+ *   result and defer to Koa's own getters for a request the middleware did not see.
  *
  * Leave `app.proxy` false: the request getters this middleware does not override (none that read
  * the client address) then never look at forwarding headers.
