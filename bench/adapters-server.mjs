@@ -5,8 +5,9 @@
  * `resolveClient` called directly with the live socket address: the full record without the
  * adapter's own work), for Koa `ours-record` (a middleware that only stores `resolveRequest`'s
  * record on `ctx.state`, read from there: our Koa adapter without its Koa getters). Every
- * handler answers `<client ip> <protocol> <host>` as text, so that each mode does the same work: `none` reads the socket (no IP resolution), `own` the framework's own
- * trust-proxy getters given the same trusted list, `ours` our adapter.
+ * handler answers `<client ip> <protocol> <host>` as text, so that each mode does the same work:
+ * `none` reads the socket (no IP resolution), `own` the framework's own trust-proxy getters given
+ * the same trusted list, `ours` our adapter.
  *
  * It listens on 127.0.0.1, port 0, sends `{ port }` to the parent over IPC, and answers the IPC
  * message `cpu` with its own `process.cpuUsage()` (the counters the benchmark divides by the
