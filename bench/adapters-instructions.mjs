@@ -20,7 +20,8 @@
  * Instructions are not time either (a cache miss costs more than an add), which is why
  * bench/adapters.mjs measures time: this is the cross-check that holds still.
  *
- * Environment: BENCH_WARMUP (default 3000 requests), BENCH_REQUESTS (default 1000 per batch),
+ * Environment: BENCH_WARMUP (default 20000 requests: 2000 were not enough, the batches still
+ * differed by 2x with V8's compiler at work; the run refuses to write such counts), BENCH_REQUESTS (default 1000 per batch),
  * BENCH_ROUNDS (default 3), BENCH_CORE (the core every server is pinned to, default 1),
  * BENCH_ONLY (frameworks), BENCH_NO_WRITE=1. Writes its section at the
  * end of bench/ADAPTERS.md (bench/adapters.mjs keeps it when it rewrites the rest).
@@ -33,7 +34,7 @@ import { fileURLToPath } from 'node:url'
 import { INSTRUCTIONS_HEADING, median, spread } from './adapters-report.mjs'
 import { cpuModel } from './machine.mjs'
 
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3000)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 20000)
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const CORE = process.env.BENCH_CORE ?? '1'
@@ -160,6 +161,11 @@ const rows = servers.map(
   (s) => `| ${s.framework} | ${LABEL[s.mode]} | ${spread(per(s), int)} | ${s.mode === 'none' ? '' : spread(added(s), int)} |`,
 )
 const notes = []
+// Counts that have not settled (V8 still compiling, a GC cycle in one batch) are not a figure.
+const unsettled = servers.filter((s) => Math.max(...per(s)) > 1.1 * Math.min(...per(s)))
+if (unsettled.length > 0) {
+  notes.push(`- NOT SETTLED: the batches of ${unsettled.map((s) => `${s.framework} ${s.mode}`).join(', ')} differ by more than 10%; raise BENCH_WARMUP. Not written to bench/ADAPTERS.md.`)
+}
 const none = find('node:http', 'none')
 const ours = find('node:http', 'ours')
 const core = find('node:http', 'ours-core')
@@ -189,7 +195,7 @@ ${notes.join('\n')}
 `
 console.log(md)
 const file = new URL('./ADAPTERS.md', import.meta.url)
-if (process.env.BENCH_NO_WRITE !== '1' && ONLY === undefined && existsSync(file)) {
+if (process.env.BENCH_NO_WRITE !== '1' && ONLY === undefined && unsettled.length === 0 && existsSync(file)) {
   const text = readFileSync(file, 'utf8')
   const at = text.indexOf(INSTRUCTIONS_HEADING)
   writeFileSync(file, `${(at < 0 ? text : text.slice(0, at)).trimEnd()}\n\n${md}`)
