@@ -1,9 +1,13 @@
 /**
  * One server for bench/adapters.mjs: `node adapters-server.mjs <framework> <mode>`, framework
- * `node:http` | `express` | `fastify` | `koa`, mode `none` | `own` | `ours` (and `ours-ip` for
- * node:http). Every handler answers `<client ip> <protocol> <host>` as text, so that each mode
- * does the same work: `none` reads the socket (no IP resolution), `own` the framework's own
- * trust-proxy getters given the same trusted list, `ours` our adapter.
+ * `node:http` | `express` | `fastify` | `koa`, mode `none` | `own` | `ours`, and two that split our
+ * cost: for node:http `ours-ip` (the hot path, `resolveClientIp`) and `ours-core` (the core's
+ * `resolveClient` called directly with the live socket address: the full record without the
+ * adapter's own work), for Koa `ours-record` (a middleware that only stores `resolveRequest`'s
+ * record on `ctx.state`, read from there: our Koa adapter without its Koa getters). Every
+ * handler answers `<client ip> <protocol> <host>` as text, so that each mode does the same work:
+ * `none` reads the socket (no IP resolution), `own` the framework's own trust-proxy getters given
+ * the same trusted list, `ours` our adapter.
  *
  * It listens on 127.0.0.1, port 0, sends `{ port }` to the parent over IPC, and answers the IPC
  * message `cpu` with its own `process.cpuUsage()` (the counters the benchmark divides by the
@@ -58,6 +62,10 @@ if (framework === 'node:http') {
     // node:http has no trust proxy of its own: proxy-addr is what frameworks use.
     own: (req) => `${proxyAddr(req, trust)} ${trust(req.socket.remoteAddress, 0) ? req.headers['x-forwarded-proto'] : 'http'} ${req.headers.host}`,
     'ours-ip': (req) => `${lib.resolveClientIp(policy, req.socket.remoteAddress, req.headers['x-forwarded-for'])} http ${req.headers.host}`,
+    'ours-core': (req) => {
+      const info = lib.resolveClient(policy, { remoteAddress: req.socket.remoteAddress, headers: req.headers, encrypted: req.socket.encrypted === true })
+      return `${info.ip} ${info.protocol} ${info.host}`
+    },
     ours: (req) => {
       const info = resolveRequest(policy, req)
       return `${info.ip} ${info.protocol} ${info.host}`
@@ -113,9 +121,17 @@ if (framework === 'node:http') {
   }
   app.use((ctx, next) => (before(ctx.req), next()))
   if (mode === 'ours') app.use((await import('../dist/koa.js')).koaClientIp(policy))
+  if (mode === 'ours-record') {
+    const { resolveRequest } = await import('../dist/node.js')
+    app.use((ctx, next) => ((ctx.state.clientInfo = resolveRequest(policy, ctx.req)), next()))
+  }
   app.use((ctx, next) => (after(ctx.req), next()))
   app.use((ctx) => {
-    ctx.body = answer(ctx.req, () => (mode === 'none' ? `${ctx.req.socket.remoteAddress} http ${ctx.req.headers.host}` : `${ctx.ip} ${ctx.protocol} ${ctx.host}`))
+    ctx.body = answer(ctx.req, () => {
+      if (mode === 'none') return `${ctx.req.socket.remoteAddress} http ${ctx.req.headers.host}`
+      if (mode === 'ours-record') return `${ctx.state.clientInfo.ip} ${ctx.state.clientInfo.protocol} ${ctx.state.clientInfo.host}`
+      return `${ctx.ip} ${ctx.protocol} ${ctx.host}`
+    })
   })
   server = http.createServer(app.callback())
 } else {

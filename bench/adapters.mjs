@@ -3,7 +3,10 @@
  *
  * For node:http, Express, Fastify and Koa, three servers each (bench/adapters-server.mjs): no IP
  * resolution, the framework's own trust proxy, and our adapter (node:http: proxy-addr as "its
- * own", and both our hot path and our full record). All get the same 3-hop request from
+ * own", and both our hot path and our full record), plus two servers that split our cost: node:http
+ * calling the core's `resolveClient` directly (the full record without the adapter's own work), and
+ * Koa with a middleware that only stores `resolveRequest`'s record (our adapter without its Koa
+ * getters). All get the same 3-hop request from
  * 127.0.0.1, `X-Forwarded-For: 203.0.113.7, 198.51.100.2, 10.0.0.3` with proto and host, under
  * the same trusted list, so every mode's answer is the client 203.0.113.7 (checked first).
  *
@@ -11,27 +14,36 @@
  * measurements are interleaved: each round runs every server once, in an order rotated per
  * round, and the table gives the medians over rounds. Besides req/s and p99 at saturation, the
  * server's own CPU time per request (process.cpuUsage() before and after, asked over IPC) at a
- * fixed offered rate is reported: it is much steadier than req/s on a shared machine.
+ * fixed offered rate is reported: it is much steadier than req/s on a shared machine. Inside each
+ * server, the time each request spends deciding its client is also measured (median over the
+ * requests): the steadiest figure. Every comparison (added cost, share of the baseline, ratio to
+ * the framework's own) is computed per round between servers that ran back to back, and reported
+ * as the median over rounds with its range, so that a round slowed by a neighbour shows as spread.
  *
- * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 3 x 3 s), BENCH_RATE
- * (default 1000 req/s), BENCH_SATURATED_ROUNDS / BENCH_SATURATED_SECONDS (req/s and p99 series,
- * default 2 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_NO_WRITE=1 (do not write
- * bench/ADAPTERS.md).
+ * Environment: BENCH_ROUNDS / BENCH_SECONDS (fixed-rate CPU series, default 5 x 3 s), BENCH_RATE
+ * (default 1000 req/s), BENCH_WARMUP (requests per server before anything is measured, default
+ * 20000), BENCH_SATURATED_ROUNDS / BENCH_SATURATED_SECONDS (req/s and p99 series,
+ * default 2 x 2 s), BENCH_CONNECTIONS (default 10), BENCH_ONLY (frameworks, comma-separated:
+ * `BENCH_ONLY=node:http,koa` re-measures the two targets still open), BENCH_NO_WRITE=1 (do not
+ * write bench/ADAPTERS.md; a BENCH_ONLY run never writes it).
  */
 import { spawn, execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { INSTRUCTIONS_HEADING, median, spread } from './adapters-report.mjs'
+import { cpuModel } from './machine.mjs'
 
 const require = createRequire(import.meta.url)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const SATURATED_ROUNDS = Number(process.env.BENCH_SATURATED_ROUNDS ?? 2)
 const SATURATED_SECONDS = Number(process.env.BENCH_SATURATED_SECONDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 20000)
 const HEADERS = {
   'x-forwarded-for': '203.0.113.7, 198.51.100.2, 10.0.0.3',
   'x-forwarded-proto': 'https',
@@ -44,6 +56,7 @@ const ALL_CONFIGS = [
   ['node:http', 'none'],
   ['node:http', 'own'],
   ['node:http', 'ours-ip'],
+  ['node:http', 'ours-core'],
   ['node:http', 'ours'],
   ['express', 'none'],
   ['express', 'own'],
@@ -53,13 +66,16 @@ const ALL_CONFIGS = [
   ['fastify', 'ours'],
   ['koa', 'none'],
   ['koa', 'own'],
+  ['koa', 'ours-record'],
   ['koa', 'ours'],
 ]
 const CONFIGS = ONLY ? ALL_CONFIGS.filter(([f]) => ONLY.includes(f)) : ALL_CONFIGS
 const MODE_LABEL = {
   none: 'no IP resolution',
   own: 'framework’s own trust proxy',
-  'ours-ip': 'ours: resolveClientIp',
+  'ours-ip': 'ours: resolveClientIp (hot path)',
+  'ours-core': 'ours: core resolveClient alone',
+  'ours-record': 'ours: resolveRequest record only',
   ours: 'ours: adapter (full record)',
 }
 
@@ -105,11 +121,13 @@ function request(port) {
 // ---------------------------------------------------------------------------------------------
 // Load
 
-function autocannon(port, seconds, rate) {
+/** `seconds` of load (or, with `amount`, that many requests), at `rate` req/s or as fast as the server answers. */
+function autocannon(port, seconds, rate, amount) {
   const bin = require.resolve('autocannon/autocannon.js')
   const headerArgs = Object.entries(HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`])
   const rateArgs = rate ? ['-R', String(rate)] : []
-  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...rateArgs, ...headerArgs, `http://127.0.0.1:${port}/`])
+  const length = amount ? ['-a', String(amount)] : ['-d', String(seconds)]
+  const [cmd, args] = pinned(1, [process.execPath, bin, '-c', String(CONNECTIONS), ...length, '-j', ...rateArgs, ...headerArgs, `http://127.0.0.1:${port}/`])
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
     let out = ''
@@ -135,15 +153,17 @@ function cpuTimes() {
   }
 }
 
-const median = (xs) => {
-  const s = xs.slice().sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
+
+const us = (x) => x.toFixed(1)
+const ns = (x) => String(Math.round(x))
+const pct = (x) => `${(x * 100).toFixed(1)}%`
+const times = (x) => `${x.toFixed(2)}x`
 
 // ---------------------------------------------------------------------------------------------
 
 const started = Date.now()
 const load0 = os.loadavg()
+const loads = [load0[0]]
 const stat0 = cpuTimes()
 const servers = []
 for (const [f, m] of CONFIGS) servers.push(await startServer(f, m))
@@ -156,8 +176,10 @@ try {
     const want = s.mode === 'none' ? '127.0.0.1' : CLIENT
     if (ip !== want) throw new Error(`${s.framework} ${s.mode} answered ${JSON.stringify(body)}, expected ${want}`)
   }
-  // Warm-up: one second of load each, not counted.
-  for (const s of servers) await autocannon(s.port, 1)
+  // Warm-up, not counted: a number of requests rather than a time, so that V8 has optimised every
+  // server's code however slowly a loaded machine serves them (a one-second warm-up at load 8
+  // left servers measured in unoptimised code, ten times slower).
+  for (const s of servers) await autocannon(s.port, 0, 0, WARMUP)
 
   // Two series. Saturated (as fast as the server answers): req/s and p99. At a fixed offered
   // rate (autocannon -R, the same for every server): CPU per request. At saturation a server
@@ -190,33 +212,40 @@ try {
       const cpuUs = after.user - before.user + (after.system - before.system)
       samples.get(s).push({ cpu: cpuUs / requests, served: requests / SECONDS, section })
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`)
+    loads.push(os.loadavg()[0])
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done (load ${loads.at(-1).toFixed(1)})\n`)
   }
 
   const rows = servers.map((s) => {
     const xs = samples.get(s)
-    const none = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'none'))
-    const own = samples.get(servers.find((o) => o.framework === s.framework && o.mode === 'own'))
+    const peer = (mode) => samples.get(servers.find((o) => o.framework === s.framework && o.mode === mode))
+    const none = peer('none')
     return {
       framework: s.framework,
       mode: s.mode,
       rps: median(saturated.get(s).map((x) => x.rps)),
       p99: median(saturated.get(s).map((x) => x.p99)),
       served: median(xs.map((x) => x.served)),
-      cpu: median(xs.map((x) => x.cpu)),
-      cpuMin: Math.min(...xs.map((x) => x.cpu)),
-      // Paired per round: this server and the same framework's others ran back to back.
-      added: median(xs.map((x, i) => x.cpu - none[i].cpu)),
-      vsOwn: median(xs.map((x, i) => x.cpu / own[i].cpu)),
       cpus: xs.map((x) => x.cpu),
-      section: median(xs.map((x) => x.section)),
-      sectionAdded: median(xs.map((x, i) => x.section - none[i].section)),
+      // Paired per round: this server and the same framework's others ran back to back.
+      added: xs.map((x, i) => x.cpu - none[i].cpu),
+      sections: xs.map((x) => x.section),
+      sectionAdded: xs.map((x, i) => x.section - none[i].section),
+      // Per round, what this server adds as a share of the same round's bare server.
+      shareBySection: xs.map((x, i) => (x.section - none[i].section) / 1000 / none[i].cpu),
+      shareByCpu: xs.map((x, i) => (x.cpu - none[i].cpu) / none[i].cpu),
+      // Per round, against the framework's own trust proxy (node:http: proxy-addr), and against
+      // another of our modes (what that mode's extra work costs).
+      vsOwn: xs.map((x, i) => x.cpu / peer('own')[i].cpu),
+      vsOwnBySection: xs.map((x, i) => (x.section - none[i].section) / (peer('own')[i].section - none[i].section)),
+      minus: (mode) => xs.map((x, i) => x.section - peer(mode)[i].section),
     }
   })
   const stat1 = cpuTimes()
   const load1 = os.loadavg()
   const busy = stat0 && stat1 ? 1 - (stat1.idle - stat0.idle) / (stat1.total - stat0.total) : NaN
-  report(rows, { load0, load1, busy, seconds: (Date.now() - started) / 1000 })
+  loads.push(load1[0])
+  report(rows, { load0, load1, loads, busy, seconds: (Date.now() - started) / 1000 })
 } finally {
   for (const s of servers) s.child.kill()
 }
@@ -224,29 +253,50 @@ try {
 function report(rows, machine) {
   const find = (f, m) => rows.find((r) => r.framework === f && r.mode === m)
   const lines = []
-  lines.push(`| server | mode | req/s (saturated) | p99 ms (saturated) | server CPU µs/request at ${RATE} req/s, median (best) | added CPU µs vs none (paired) | time deciding the client, ns/request | added ns vs none |`)
+  lines.push(`| server | mode | req/s (saturated) | p99 ms (saturated) | server CPU µs/request at ${RATE} req/s | added CPU µs vs none (paired) | time deciding the client, ns/request | added ns vs none (paired) |`)
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|')
   for (const r of rows) {
     const none = r.mode === 'none'
     lines.push(
-      `| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${r.cpu.toFixed(1)} (${r.cpuMin.toFixed(1)}) | ${none ? '' : r.added.toFixed(1)} | ${Math.round(r.section)} | ${none ? '' : Math.round(r.sectionAdded)} |`,
+      `| ${r.framework} | ${MODE_LABEL[r.mode]} | ${Math.round(r.rps)} | ${r.p99.toFixed(1)} | ${spread(r.cpus, us)} | ${none ? '' : spread(r.added, us)} | ${ns(median(r.sections))} | ${none ? '' : spread(r.sectionAdded, ns)} |`,
     )
   }
+  const verdict = (ok) => (ok ? 'met' : 'NOT met')
+  const targets = []
   const http0 = find('node:http', 'none')
   const httpOurs = find('node:http', 'ours')
-  const shareCpu = httpOurs.added / http0.cpu
-  const shareSection = httpOurs.sectionAdded / 1000 / http0.cpu
-  const verdict = (ok) => (ok ? 'met' : 'NOT met')
-  const targets = [
-    `- node:http, target "our full record (\`resolveRequest\`) adds at most 3% of the bare server's CPU per request" (${http0.cpu.toFixed(1)} µs here): measured by the time it takes, ${Math.round(httpOurs.sectionAdded)} ns, ${(shareSection * 100).toFixed(1)}%: ${verdict(shareSection <= 0.03)}; by the process's CPU counters (paired), ${httpOurs.added.toFixed(1)} µs, ${(shareCpu * 100).toFixed(1)}%: ${verdict(shareCpu <= 0.03)}.`,
-  ]
+  if (httpOurs !== undefined) {
+    const base = median(http0.cpus)
+    const bySection = median(httpOurs.shareBySection)
+    const byCpu = median(httpOurs.shareByCpu)
+    targets.push(
+      `- **node:http**, target "our full record (\`resolveRequest\`) adds at most 3% of the bare server's CPU per request" (${us(base)} µs here, so at most ${ns(base * 30)} ns): by the time it takes, it adds ${spread(httpOurs.sectionAdded, ns)} ns, ${spread(httpOurs.shareBySection, pct)} of the same round's baseline: ${verdict(bySection <= 0.03)}; by the process's CPU counters, ${spread(httpOurs.added, us)} µs, ${spread(httpOurs.shareByCpu, pct)}: ${verdict(byCpu <= 0.03)}.`,
+    )
+    const core = find('node:http', 'ours-core')
+    const ip = find('node:http', 'ours-ip')
+    if (core !== undefined) {
+      const coreAdded = median(core.sectionAdded)
+      const adapterOwn = median(httpOurs.minus('ours-core'))
+      targets.push(
+        `  - Where it goes: the core's \`resolveClient\`, called alone, adds ${spread(core.sectionAdded, ns)} ns (${pct(median(core.shareBySection))} of the baseline); the adapter's own work around it (the peer captured at accept, the PROXY-protocol lookup, the request object) ${spread(httpOurs.minus('ours-core'), ns)} ns (${pct(adapterOwn / 1000 / base)})` +
+          (ip === undefined ? '.' : `; the hot path \`resolveClientIp\` adds ${spread(ip.sectionAdded, ns)} ns.`) +
+          ` The core call is ${pct(coreAdded / median(httpOurs.sectionAdded))} of what the record adds, so the target turns on \`resolveClient\`: with the adapter's part as it is, it is met once \`resolveClient\` adds at most ${ns(base * 30 - adapterOwn)} ns here (re-measure with \`BENCH_ONLY=node:http,koa npm run bench:adapters\`).`,
+      )
+    }
+  }
   for (const f of ['express', 'fastify', 'koa']) {
     const ours = find(f, 'ours')
     const o = find(f, 'own')
     if (ours === undefined) continue
     targets.push(
-      `- ${f}, target "our adapter costs no more than the framework's own trust proxy": by the time taken, ours ${Math.round(ours.sectionAdded)} ns against ${Math.round(o.sectionAdded)} ns: ${verdict(ours.sectionAdded <= o.sectionAdded)}; by CPU counters (paired ratio), ours / own ${ours.vsOwn.toFixed(3)}x: ${verdict(ours.vsOwn <= 1)}.`,
+      `- **${f}**, target "our adapter costs no more than the framework's own trust proxy": by the time taken, ours ${spread(ours.sectionAdded, ns)} ns against ${spread(o.sectionAdded, ns)} ns, a paired ratio of ${spread(ours.vsOwnBySection, times)}: ${verdict(median(ours.vsOwnBySection) <= 1)}; by CPU counters (paired ratio), ours / own ${spread(ours.vsOwn, times)}: ${verdict(median(ours.vsOwn) <= 1)}.`,
     )
+    const record = find(f, 'ours-record')
+    if (record !== undefined) {
+      targets.push(
+        `  - Where it goes: a middleware that only stores \`resolveRequest\`'s record (the core call, the adapter's peer lookup and one middleware step) adds ${spread(record.sectionAdded, ns)} ns; the Koa side of our adapter (the getters \`ctx.ip\`, \`ctx.protocol\`, \`ctx.host\` answering from it) ${spread(ours.minus('ours-record'), ns)} ns more.`,
+      )
+    }
   }
   const behind = rows.filter((r) => r.served < 0.95 * RATE)
   targets.push(
@@ -254,15 +304,15 @@ function report(rows, machine) {
       ? `- Every server answered the fixed ${RATE} req/s in full (median served rate at least 95% of it).`
       : `- Did not keep up with ${RATE} req/s (their CPU per request is then not at the same rate): ${behind.map((r) => `${r.framework} ${r.mode} (${Math.round(r.served)} req/s)`).join(', ')}.`,
   )
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const versions = ['express', 'fastify', 'koa', 'proxy-addr', 'autocannon'].map((p) => `${p} ${require(`${p}/package.json`).version}`).join(', ')
+  const loadRange = `${Math.min(...machine.loads).toFixed(1)}-${Math.max(...machine.loads).toFixed(1)}`
   const md = `# Adapter cost on a real server
 
 Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISOString().slice(0, 16)} UTC.
 
-- CPU: ${cpu}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
-- Server pinned to core 0, autocannon (${CONNECTIONS} connections) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; interleaved rounds (one framework's servers back to back, orders rotated per round), medians. req/s and p99: ${SATURATED_ROUNDS} rounds of ${SATURATED_SECONDS} s at saturation. CPU per request: ${ROUNDS} rounds of ${SECONDS} s at a fixed ${RATE} req/s for every server (at saturation a server slowed by a neighbour batches more requests per event-loop turn, which lowers its CPU per request: only the same rate compares). The added cost and the ratio to the framework's own are medians of per-round paired differences and ratios.
-- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s, p99 and even the process's CPU per request swing with that load; the time deciding the client (below) is the steady figure.
+- CPU: ${cpuModel()}, ${os.cpus().length} cores; Node ${process.version}; ${versions}.
+- Server pinned to core 0, autocannon (${CONNECTIONS} connections) to core 1${taskset ? '' : ' (taskset missing: NOT pinned)'}; interleaved rounds (one framework's servers back to back, orders rotated per round) after a warm-up of ${WARMUP} requests per server. req/s and p99: medians of ${SATURATED_ROUNDS} rounds of ${SATURATED_SECONDS} s at saturation. CPU per request: ${ROUNDS} rounds of ${SECONDS} s at a fixed ${RATE} req/s for every server (at saturation a server slowed by a neighbour batches more requests per event-loop turn, which lowers its CPU per request: only the same rate compares). Figures are \`median [min–max]\` over the rounds; every added cost, share and ratio is computed per round between servers that ran back to back, then its median and range taken.
+- The machine was shared: load average ${machine.load0.map((x) => x.toFixed(1)).join('/')} (1/5/15 min) at the start and ${machine.load1.map((x) => x.toFixed(1)).join('/')} at the end, the 1-minute figure between ${loadRange} over the rounds, both cores ${(machine.busy * 100).toFixed(0)}% busy on average during the run (this benchmark included). req/s, p99 and even the process's CPU per request swing with that load; the time deciding the client (below) is the steady figure.
 - "Time deciding the client" is measured inside the server: from just before the adapter's middleware or hook to just after it, plus the handler reading ip, protocol and host (the framework's getters for its own trust proxy, the socket for none), median over the requests of each measurement. It is the resolution's own cost, mostly free of what the neighbours do; the process's CPU counters include everything else the server does and move by several µs between runs on this machine.
 - The request: from 127.0.0.1, \`X-Forwarded-For: ${HEADERS['x-forwarded-for']}\`, \`X-Forwarded-Proto: https\`, \`X-Forwarded-Host: app.example.com\`; trusted: \`127.0.0.1, 10.0.0.0/8, 198.51.100.0/24\` (Koa, which cannot trust a list: \`app.proxy = true\`, \`maxIpsCount = 3\`). Every mode but "no IP resolution" answers ${CLIENT}, its protocol and host (checked before timing).
 - Run time: ${Math.round(machine.seconds)} s.
@@ -270,11 +320,12 @@ Written by \`npm run bench:adapters\` (bench/adapters.mjs) on ${new Date().toISO
 ${lines.join('\n')}
 
 ${targets.join('\n')}
-
-Per-round CPU µs/request, to show the spread:
-
-${rows.map((r) => `- ${r.framework} ${r.mode}: ${r.cpus.map((x) => x.toFixed(1)).join(', ')}`).join('\n')}
 `
   console.log(md)
-  if (process.env.BENCH_NO_WRITE !== '1') writeFileSync(new URL('./ADAPTERS.md', import.meta.url), md)
+  if (process.env.BENCH_NO_WRITE === '1' || ONLY !== undefined) return
+  // Keep the instruction counts bench/adapters-instructions.mjs wrote (they are not re-measured here).
+  const file = new URL('./ADAPTERS.md', import.meta.url)
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const at = previous.indexOf(INSTRUCTIONS_HEADING)
+  writeFileSync(file, at < 0 ? md : `${md}\n${previous.slice(at)}`)
 }

@@ -214,3 +214,36 @@ describe('what the Koa middleware changes, and what it never does', () => {
     }
   })
 })
+
+describe('the getters on the app’s own context prototype', () => {
+  it('answer from the result as ctx.request does; Koa’s shared context prototype and other apps keep Koa’s delegates', async () => {
+    const koaContextBase = Object.getPrototypeOf(new Koa().context)
+    const delegate = Object.getOwnPropertyDescriptor(koaContextBase, 'protocol')!.get
+    const app = new Koa()
+    app.use(koaClientIp(parseTrustProxy('127.0.0.9/32')))
+    app.use((ctx) => {
+      const r = ctx.request
+      ctx.body = {
+        ctx: [ctx.ip, ctx.ips, ctx.protocol, ctx.secure, ctx.host, ctx.hostname],
+        request: [r.ip, r.ips, r.protocol, r.secure, r.host, r.hostname],
+      }
+    })
+    const server = http.createServer(app.callback())
+    try {
+      const port = await listen(server)
+      const headers = { 'x-forwarded-for': '203.0.113.5', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com:8443' }
+      const body = await get({ port, from: PROXY, headers })
+      expect(body.ctx).toEqual(['203.0.113.5', ['203.0.113.5'], 'https', true, 'app.example.com:8443', 'app.example.com'])
+      expect(body.request).toEqual(body.ctx)
+      // A client the policy does not trust: its forwarding headers are not believed on either.
+      const forged = await get({ port, from: '127.0.0.77', headers })
+      expect(forged.ctx).toEqual(['127.0.0.77', [], 'http', false, HOST, hostnameOf(HOST)])
+      expect(forged.request).toEqual(forged.ctx)
+    } finally {
+      await close(server)
+    }
+    expect(typeof Object.getOwnPropertyDescriptor(app.context, 'protocol')?.get).toBe('function')
+    expect(Object.getOwnPropertyDescriptor(koaContextBase, 'protocol')!.get).toBe(delegate)
+    expect(Object.getOwnPropertyDescriptor(new Koa().context, 'protocol')).toBeUndefined()
+  })
+})
