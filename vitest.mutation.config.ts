@@ -23,6 +23,7 @@ export const MUTATION_TESTS = [
   'test/adapters-audit.test.ts',
   'test/mutation-kills-xff.test.ts',
   'test/mutation-kills-forwarded.test.ts',
+  'test/mutation-kills-requests.test.ts',
 ]
 
 /**

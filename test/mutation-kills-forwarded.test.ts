@@ -70,6 +70,12 @@ const rows: Row[] = [
   ['an empty unquoted value', 'for=', PEER, 'empty'],
   ['an empty quoted value', 'for=""', PEER, 'empty'],
   ['an empty value before ;', 'for=;proto=https', PEER, 'empty'],
+  ['a value of white space before ;', 'for=  ;proto=https', PEER, 'empty'],
+  ['a quoted value of white space', 'for="  "', PEER, 'empty'],
+  ['a bare address without for=', '192.0.2.1', PEER, 'bad-element'],
+  ['a bare bracketed address without for=', '[2001:db8::1]:443', PEER, 'bad-element'],
+  ['a trailing ; and white space', 'for=192.0.2.1; ', '192.0.2.1', null],
+  ['a backslash in an unquoted value (escapes exist only in quotes)', 'for=192.0.2.\\1', PEER, 'not-an-address'],
   ['a quoted IPv4 address', 'for="192.0.2.1"', '192.0.2.1', null],
   ['a quoted value, white space, then ;', 'for="192.0.2.1"  ;proto=https', '192.0.2.1', null],
   ['a quoted value and white space at the end', 'for="192.0.2.1"  ', '192.0.2.1', null],
@@ -124,6 +130,7 @@ const delimiting: [name: string, forwarded: string, entries: (string | undefined
   ['a quote at the start', '"a", for=127.0.0.2', [undefined, '127.0.0.2'], 'bad-element'],
   ['an empty element at the start (no for=)', ', for=127.0.0.2', [undefined, '127.0.0.2'], 'no-for'],
   ['an empty element between two', 'for=192.0.2.9,, for=127.0.0.2', ['192.0.2.9', undefined, '127.0.0.2'], 'no-for'],
+  ['an element of white space between two', 'for=192.0.2.9, \t , for=127.0.0.2', ['192.0.2.9', undefined, '127.0.0.2'], 'no-for'],
   ['an unbalanced quote hides everything left of it', 'for=192.0.2.9, for="x, for=127.0.0.2', [undefined, '127.0.0.2'], 'unreadable'],
 ]
 
@@ -134,6 +141,20 @@ describe('Forwarded elements are delimited from the right as a left-to-right rea
     expect(info.ip).toBe('127.0.0.2')
     expect(info.anomalies).toContain('malformed-entry')
     expect(reasonOf(forwarded)).toBe(malformed)
+  })
+})
+
+describe('a malformed element is shown as received, without its neighbours', () => {
+  it.each([
+    ['a bad name', 'for=192.0.2.9,  f@r=1 , for=127.0.0.2', 'f@r=1', 'bad-element'],
+    ['no for=', 'for=192.0.2.9,by=192.0.2.1,for=127.0.0.2', 'by=192.0.2.1', 'no-for'],
+    ['a bare address', 'for=192.0.2.9, 192.0.2.1, for=127.0.0.2', '192.0.2.1', 'bad-element'],
+    ['unknown', 'for=192.0.2.9, for=unknown, for=127.0.0.2', 'unknown', 'unknown'],
+  ])('%s', (_name, forwarded, raw, malformed) => {
+    const trace = traceClient(loopback(), { remoteAddress: PEER, headers: { forwarded } }, { header: 'forwarded' })
+    const hop = trace.hops.find((h) => h.role === 'malformed')!
+    expect([hop.raw, hop.malformed]).toEqual([raw, malformed])
+    expect(trace.client.ip).toBe('127.0.0.2')
   })
 })
 

@@ -204,6 +204,8 @@ describe('why an item is not an address, as traceClient and listEntries say it',
     ['an item longer than an entry, within the item bound', `${LEFT},${long},127.0.0.2`, [LEFT, undefined, '127.0.0.2'], 'too-long'],
     // Over the item bound, the item's start is not looked for: nothing left of it is listed.
     ['an item over the item bound', `${LEFT},${huge},127.0.0.2`, [undefined, '127.0.0.2'], 'too-long'],
+    ['an item of 192 characters (the bound) after an entry', `${LEFT},${'a'.repeat(192)},127.0.0.2`, [LEFT, undefined, '127.0.0.2'], 'too-long'],
+    ['an item of 193 characters after an entry', `${LEFT},${'a'.repeat(193)},127.0.0.2`, [undefined, '127.0.0.2'], 'too-long'],
     ['an item over the item bound at the start', `${huge},127.0.0.2`, [undefined, '127.0.0.2'], 'too-long'],
     ['an item over the item bound after a short one', `9,${huge},127.0.0.2`, [undefined, '127.0.0.2'], 'too-long'],
   ] as const)('%s', (_name, xff, entries, reason) => {
