@@ -24,6 +24,7 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-xff.test.ts',
   'test/mutation-kills-forwarded.test.ts',
   'test/mutation-kills-requests.test.ts',
+  'test/mutation-kills-policy.test.ts',
 ]
 
 /**
