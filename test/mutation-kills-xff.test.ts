@@ -100,6 +100,13 @@ const rows: [name: string, item: string, address: string | null][] = [
   ['an empty group', '1:2:3::4:5:6::', null],
   ['a single colon', ':', null],
   ['a dot after hex groups', '2001:db8::1.', null],
+  ['an embedded IPv4 tail (RFC 6052)', '64:ff9b::192.0.2.1', '64:ff9b::c000:201'],
+  ['six groups and an IPv4 tail', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:102:304'],
+  ['seven groups and an IPv4 tail', '1:2:3:4:5:6:7:1.2.3.4', null],
+  ['a gap, seven groups and an IPv4 tail', '1::2:3:4:5:6:7:1.2.3.4', null],
+  ['a gap, six groups and an IPv4 tail', '1::2:3:4:5:6:1.2.3.4', null],
+  ['an IPv4 tail that is not the last part', '1::1.2.3.4:5', null],
+  ['a short IPv4 tail', '1::1.2.3', null],
   ['a zone on an address that is not link-local (dropped)', '2001:db8::1%eth0', '2001:db8::1'],
   ['a zone on a link-local address', 'fe80::1%eth0', 'fe80::1%eth0'],
   ['a bracketed address with a port', '[2001:db8::1]:443', '2001:db8::1'],
@@ -239,5 +246,31 @@ describe('header lines that are not strings are entries that are not addresses',
     expect(listEntries(lines)).not.toContain('198.51.100.1')
     const trace = traceClient(loopback(), { remoteAddress: PEER, headers: { 'x-forwarded-for': lines as never } })
     expect(trace.hops.find((h) => h.role === 'malformed')?.malformed).toBe('not-an-address')
+  })
+})
+
+describe('a malformed entry: the client is the last verified hop, canonical, wherever it stands', () => {
+  // The walk re-reads the last hop it verified when the next entry is malformed; that hop may be
+  // far to the right in a long header, and the malformed text may look like an address for a while.
+  const hops = [
+    ['::ffff:7f00:2', '127.0.0.2'],
+    ['::ffff:127.0.0.2', '127.0.0.2'],
+    ['0:0:0:0:0:0:0:1', '::1'],
+    ['[::1]:8080', '::1'],
+    ['127.0.0.2:80', '127.0.0.2'],
+  ]
+  const bad = ['1.2.3.4x', '10.9.8.7:99999', 'fe80::1%eth 0', 'garbage']
+  const before = ['', '198.51.100.1, ', '198.51.100.1, '.repeat(12), ' '.repeat(150) + '198.51.100.1,']
+  it.each(hops)('%s', (hop, canonical) => {
+    for (const b of bad) {
+      for (const prefix of before) {
+        const xff = `${prefix}${b}, ${hop}`
+        expect(resolveClientIp(loopback(), PEER, xff), xff).toBe(canonical)
+        const info = resolveClient(loopback(), { remoteAddress: PEER, headers: { 'x-forwarded-for': xff } })
+        expect(info.ip).toBe(canonical)
+        expect(info.chain).toEqual([PEER, canonical])
+        expect(info.anomalies).toContain('malformed-entry')
+      }
+    }
   })
 })
