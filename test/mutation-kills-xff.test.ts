@@ -178,10 +178,10 @@ describe('the item bound is the same for every item, read by any reader', () => 
   const items = ['192.0.2.1', '2001:db8::1', 'A:b:C:d:E:f:0:1', '::ffff:1.2.3.4', '[2001:db8::1]:443', '192.0.2.1:80']
   it.each(items)('%s', (item) => {
     const address = canonicalizeIp(item)!
-    for (const [left, right] of [[192 - item.length, 0], [0, 192 - item.length], [7, 185 - item.length]]) {
+    for (const [left, right] of [[192 - item.length, 0], [0, 192 - item.length], [7, 185 - item.length]] as const) {
       for (const pad of [' ', '\t']) {
         const ok = pad.repeat(left) + item + pad.repeat(right)
-        for (const [more, less] of [[pad + ok, ok], [ok + pad, ok]]) {
+        for (const [more, less] of [[pad + ok, ok], [ok + pad, ok]] as const) {
           expect(canonicalizeIp(less), 'at the bound').toBe(address)
           expect(canonicalizeIp(more), 'over the bound').toBeUndefined()
           for (const header of [(t: string) => t, (t: string) => `${LEFT},${t}`, (t: string) => `${t},127.0.0.2`]) {
