@@ -107,6 +107,11 @@ const rows: [name: string, item: string, address: string | null][] = [
   ['a gap, six groups and an IPv4 tail', '1::2:3:4:5:6:1.2.3.4', null],
   ['an IPv4 tail that is not the last part', '1::1.2.3.4:5', null],
   ['a short IPv4 tail', '1::1.2.3', null],
+  ['an IPv4 tail and a zone on a link-local address', 'fe80::1.2.3.4%eth0', 'fe80::102:304%eth0'],
+  ['an IPv4 tail and a zone elsewhere (dropped)', '64:ff9b::1.2.3.4%eth0', '64:ff9b::102:304'],
+  ['the IPv4-mapped unspecified address', '::ffff:0.0.0.0', null],
+  ['the IPv4-mapped unspecified address as hex', '::ffff:0:0', null],
+  ['the unspecified address with an IPv4 tail', '::0.0.0.0', null],
   ['a zone on an address that is not link-local (dropped)', '2001:db8::1%eth0', '2001:db8::1'],
   ['a zone on a link-local address', 'fe80::1%eth0', 'fe80::1%eth0'],
   ['a bracketed address with a port', '[2001:db8::1]:443', '2001:db8::1'],
@@ -169,6 +174,21 @@ describe('an X-Forwarded-For item is an address exactly when the parser says so'
     const hop = trace.hops[1]!
     expect(hop.address).toBe(address)
     expect(hop.role).toBe(address === null ? 'malformed' : 'client')
+  })
+})
+
+describe('an unspecified address is no host, whatever was parsed before it', () => {
+  // The parser keeps its last result: the unspecified check of an IPv4-mapped address must read
+  // the IPv4 value, not the IPv6 words of the address before it.
+  it.each([
+    ['::ffff:0.0.0.0', '2001:db8::1'],
+    ['::ffff:0:0', 'fe80::1%eth0'],
+    ['[::ffff:0.0.0.0]:80', '2001:db8::1'],
+  ])('%s after %s', (unspecified, before) => {
+    expect(canonicalizeIp(before)).toBeDefined()
+    expect(canonicalizeIp(unspecified)).toBeUndefined()
+    expect(resolveClientIp(loopback(), PEER, `${before}, ${unspecified}`)).toBe(PEER)
+    expect(resolveClientIp(loopback(), '::ffff:0.0.0.0', before)).toBeUndefined()
   })
 })
 
