@@ -191,6 +191,9 @@ describe('proto= and host= of the right-most element', () => {
     ['an escaped proto', 'for=192.0.2.1;proto="http\\s"', 'https', 'socket.example'],
     ['a four-letter name that is not host', 'for=192.0.2.1;hose=gw.example', 'http', 'socket.example'],
     ['a five-letter name that is not proto', 'for=192.0.2.1;proxy=https', 'http', 'socket.example'],
+    ['a longer name that starts with host', 'for=192.0.2.1;hostname=gw.example', 'http', 'socket.example'],
+    ['a longer name that starts with proto', 'for=192.0.2.1;protocol=https', 'http', 'socket.example'],
+    ['a longer name that starts with for', 'for=192.0.2.1;format=198.51.100.1', 'http', 'socket.example'],
     ['proto and host before for', 'proto=https;host=gw.example;for=192.0.2.1', 'https', 'gw.example'],
   ])('%s: %j', (_name, forwarded, protocol, host) => {
     const info = resolveClient(loopback(), { remoteAddress: PEER, headers: { forwarded, host: 'socket.example' } }, { header: 'forwarded' })
