@@ -25,6 +25,7 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-forwarded.test.ts',
   'test/mutation-kills-requests.test.ts',
   'test/mutation-kills-policy.test.ts',
+  'test/mutation-kills-edge.test.ts',
 ]
 
 /**
