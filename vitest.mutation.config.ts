@@ -21,6 +21,7 @@ export const MUTATION_TESTS = [
   'test/vectors-proxy-addr.test.ts',
   'test/vectors-realclientip.test.ts',
   'test/adapters-audit.test.ts',
+  'test/trace.test.ts',
   'test/mutation-kills-xff.test.ts',
   'test/mutation-kills-forwarded.test.ts',
   'test/mutation-kills-requests.test.ts',
