@@ -21,6 +21,12 @@ export const MUTATION_TESTS = [
   'test/vectors-proxy-addr.test.ts',
   'test/vectors-realclientip.test.ts',
   'test/adapters-audit.test.ts',
+  'test/trace.test.ts',
+  'test/mutation-kills-xff.test.ts',
+  'test/mutation-kills-forwarded.test.ts',
+  'test/mutation-kills-requests.test.ts',
+  'test/mutation-kills-policy.test.ts',
+  'test/mutation-kills-edge.test.ts',
 ]
 
 /**
@@ -48,7 +54,7 @@ export default defineConfig({
     // Keep the test files' modules loaded between mutants: Stryker switches mutants at run time
     // (the mutated code checks which mutant is active), so re-importing fast-check, proxy-addr and
     // every test file for each of thousands of mutants would only cost time. (Static mutants, in
-    // code run at import, then never become active: they count as survivors, never as kills.)
+    // code run at import, then never become active: stryker.config.json ignores them, ignoreStatic.)
     isolate: false,
     // The properties run with a fixed seed and fewer runs, so that a mutant's verdict repeats.
     setupFiles: ['test/support/mutation-setup.ts'],

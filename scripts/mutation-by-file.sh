@@ -3,21 +3,32 @@
 # reports/mutation/, so that on a busy machine every group that finishes has complete per-file
 # scores. `npm run mutation` runs all files in one go. Summarise the reports with
 # `node scripts/mutation-summary.mjs reports/mutation/*.report.json`. Groups may be given as
-# arguments (`scripts/mutation-by-file.sh src/ip.ts src/host.ts,src/ranges.ts`).
+# arguments (`scripts/mutation-by-file.sh src/ip.ts src/host.ts,src/ranges.ts`); other
+# arguments (those that name no .ts file) are passed to Stryker: `--concurrency 1` on a machine
+# shared with others.
+# Each group keeps its own incremental file (reports/mutation/<group>.incremental.json), so a
+# rerun after new tests re-tests only the mutants whose code or covering tests changed.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p reports/mutation
-groups=("$@")
+groups=()
+options=()
+for arg in "$@"; do
+  case "$arg" in
+    *.ts*) groups+=("$arg") ;;
+    *) options+=("$arg") ;;
+  esac
+done
 [ ${#groups[@]} -eq 0 ] && groups=("src/resolve.ts" "src/policy.ts" "src/headers.ts" "src/ip.ts" "src/host.ts,src/audit.ts,src/ranges.ts")
 for group in "${groups[@]}"; do
   name=$(echo "$group" | sed 's#src/##g; s#\.ts##g; s#,#+#g')
   node -e '
     const c = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"))
     const [group, name] = process.argv.slice(1)
-    Object.assign(c, { mutate: group.split(","), incremental: false, reporters: ["json", "clear-text", "progress"] })
+    Object.assign(c, { mutate: group.split(","), incrementalFile: `reports/mutation/${name}.incremental.json`, reporters: ["json", "clear-text", "progress"] })
     c.jsonReporter = { fileName: `reports/mutation/${name}.report.json` }
     delete c.$schema
     require("fs").writeFileSync(`reports/mutation/${name}.config.json`, JSON.stringify(c, null, 2))
   ' "$group" "$name"
-  npx stryker run "reports/mutation/$name.config.json" > "reports/mutation/$name.log" 2>&1
+  npx stryker run "reports/mutation/$name.config.json" ${options[@]+"${options[@]}"} > "reports/mutation/$name.log" 2>&1
 done
