@@ -137,7 +137,7 @@ function trustedChain(n) {
  * - `ours`: the TRUST_PROXY value we parse; `peer`: what proxy-addr and @fastify/proxy-addr are
  *   compiled from (their `compile()` input, or a trust function as Express builds it);
  * - `remote` and `xff`: the socket peer and X-Forwarded-For; `forwarded`: a Forwarded header,
- *   read by us through `resolveClient(..., { header: 'forwarded' })` while the peers, which do
+ *   read by us through `resolveClientIp(policy, remote, forwarded, { header: 'forwarded' })` while the peers, which do
  *   not read Forwarded, get the same chain as X-Forwarded-For (`xff`);
  * - `expected`: the client, fixed by construction.
  * `only`, a Set of ids, builds just those (the 10,000-entry list takes a moment).
@@ -154,7 +154,7 @@ export function buildScenarios(only) {
   add({ id: 'mapped-peer', title: 'IPv4-mapped peer ::ffff:127.0.0.1, loopback', ours: 'loopback', peer: ['loopback'], remote: '::ffff:127.0.0.1', xff: '203.0.113.7', expected: '203.0.113.7' })
   add({ id: 'hops-2', title: "hop count 2 vs Express's (a, i) => i < 2", ours: '2', peer: (a, i) => i < 2, remote: '10.0.0.2', xff: `${CLIENT}, 10.0.0.1`, expected: CLIENT })
   const forwarded = 'for="[2001:db8:cafe::17]:4711";proto=https;host=gw.example.com, for="[fd00::1]";proto=https;by="[fd00::2]"'
-  add({ id: 'forwarded-v6', title: 'Forwarded, quoted IPv6 with port (peers: same chain as XFF)', ours: RANGE_LIST, peer: RANGE_ARRAY, remote: 'fd00::2', xff: '2001:db8:cafe::17, fd00::1', forwarded, oursVia: "resolveClient({ header: 'forwarded' })", expected: '2001:db8:cafe::17' })
+  add({ id: 'forwarded-v6', title: 'Forwarded, quoted IPv6 with port (peers: same chain as XFF)', ours: RANGE_LIST, peer: RANGE_ARRAY, remote: 'fd00::2', xff: '2001:db8:cafe::17, fd00::1', forwarded, oursVia: "resolveClientIp({ header: 'forwarded' })", expected: '2001:db8:cafe::17' })
   add({ id: 'forwarded-v6-xff', title: 'the same chain as X-Forwarded-For', ours: RANGE_LIST, peer: RANGE_ARRAY, remote: 'fd00::2', xff: '2001:db8:cafe::17, fd00::1', expected: '2001:db8:cafe::17' })
   // Issue 14: the four provider presets beside loopback, on loopback-1's request and behind a Cloudflare hop (peers get the expanded lists).
   add({ id: 'presets-1', title: '1 loopback hop, loopback + 4 provider presets', ours: PRESET_LIST, peer: PRESETS, remote: '127.0.0.1', xff: '203.0.113.7', expected: '203.0.113.7' })
@@ -234,9 +234,12 @@ export function contenders(s, lib) {
   let ours
   let record
   if (s.forwarded !== undefined) {
-    const req = { remoteAddress: remote, headers: { forwarded: s.forwarded, host: 'gw.example.com' }, encrypted: false }
+    // The address-only walk of the Forwarded header, and the audit record of the same request.
     const options = { header: 'forwarded' }
-    ours = () => lib.resolveClient(policy, req, options).ip
+    const forwarded = s.forwarded
+    ours = () => lib.resolveClientIp(policy, remote, forwarded, options)
+    const req = { remoteAddress: remote, headers: { forwarded, host: 'gw.example.com' }, encrypted: false }
+    record = () => lib.resolveClient(policy, req, options).ip
   } else {
     ours = () => lib.resolveClientIp(policy, remote, xff)
     // The audit record of the same request, as a proxy sends it (with X-Forwarded-Proto and Host:

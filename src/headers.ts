@@ -25,6 +25,21 @@ export function readerFor(name: string): HeaderReader {
   return Object.prototype.hasOwnProperty.call(READERS, name) ? READERS[name]! : singleAddressReader
 }
 
+/**
+ * The lower-case name of the header `options.header` names (`x-forwarded-for` when absent).
+ * Throws a TypeError for anything that is not a header name, or is `host`: a configuration
+ * error, caught at setup.
+ */
+export function forwardingHeaderName(header: unknown): string {
+  if (header === undefined) return 'x-forwarded-for'
+  // The names used most, checked by value: no pattern to run per request.
+  if (header === 'x-forwarded-for' || header === 'forwarded' || header === 'x-real-ip') return header
+  if (typeof header !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header) || header.toLowerCase() === 'host') {
+    throw new TypeError(`options.header must be the name of a forwarding header, got ${JSON.stringify(header)}`)
+  }
+  return header.toLowerCase()
+}
+
 /** Whether the header is a list that the walk reads hop by hop (not a single-address header). */
 export function isListHeader(name: string): boolean {
   return readerFor(name).lists
@@ -61,15 +76,21 @@ export type HeaderSource = HeadersLike | Record<string, string | string[] | unde
 export function getHeader(headers: unknown, name: string): string | string[] | undefined {
   if (headers === null || typeof headers !== 'object') return undefined
   const get = (headers as HeadersLike).get
-  if (typeof get === 'function' && !Array.isArray(headers)) {
-    try {
-      const v = get.call(headers, name)
-      return typeof v === 'string' ? v : undefined
-    } catch {
-      return undefined
-    }
-  }
-  if (!Object.prototype.hasOwnProperty.call(headers, name)) return undefined
+  if (typeof get === 'function' && !Array.isArray(headers)) return getFromHeaders(headers, get, name)
+  // Small enough to be inlined where `name` is a constant, so the load below is a named one.
   const v = (headers as Record<string, unknown>)[name]
-  return typeof v === 'string' || Array.isArray(v) ? (v as string | string[]) : undefined
+  // An absent header (most of those asked for) is settled by the one load; a value found on the
+  // prototype chain (a polluted Object.prototype) is no header of this request.
+  if (typeof v !== 'string' && !Array.isArray(v)) return undefined
+  return Object.prototype.hasOwnProperty.call(headers, name) ? (v as string | string[]) : undefined
+}
+
+/** A header from a Web `Headers` (or anything with `get`): its code may throw, which is "absent". */
+function getFromHeaders(headers: object, get: HeadersLike['get'], name: string): string | undefined {
+  try {
+    const v = get.call(headers, name)
+    return typeof v === 'string' ? v : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -24,6 +24,7 @@ export {
   type ClientSource,
   type RequestLike,
   type ResolveOptions,
+  type ResolveIpOptions,
 } from './resolve.js'
 export { canonicalizeIp } from './ip-text.js'
 export { listEntries, type HeadersLike, type HeaderSource } from './headers.js'

@@ -3,7 +3,7 @@
  * walk, walk.ts), the protocol and host the client used, and the anomalies seen on the way.
  */
 import { type EdgeRanges, edgeRangesFor } from './edge.js'
-import { type HeaderReader, type HeaderSource, getHeader, readerFor } from './headers.js'
+import { type HeaderReader, type HeaderSource, forwardingHeaderName, getHeader, readerFor } from './headers.js'
 import { isValidHost } from './host.js'
 import { formatParsed } from './ip-text.js'
 import { KIND_ALL, KIND_HOPS, type TrustFunction, type TrustPolicy, policyInternals } from './policy.js'
@@ -13,7 +13,7 @@ import { openCursor } from './readers/reader.js'
 import { singleAddressReader } from './readers/single.js'
 import { holdWalk, releaseWalk, splitPolicy, walk } from './walk.js'
 
-export { resolveClientIp } from './walk.js'
+export { type ResolveIpOptions, resolveClientIp } from './walk.js'
 
 /**
  * Something the walk noticed that an operator should know about. None of them changes the rule
@@ -152,15 +152,6 @@ export { isValidHost } from './host.js'
 // ---------------------------------------------------------------------------------------------
 // The detailed result
 
-function headerName(options: ResolveOptions | undefined): string {
-  const h = options?.header
-  if (h === undefined) return 'x-forwarded-for'
-  if (typeof h !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(h) || h.toLowerCase() === 'host') {
-    throw new TypeError(`options.header must be the name of a forwarding header, got ${JSON.stringify(h)}`)
-  }
-  return h.toLowerCase()
-}
-
 /**
  * Resolves a request into everything an audit record needs: the client, the peer, the chain of
  * hops, the protocol and host the client used, and the anomalies seen on the way.
@@ -176,7 +167,7 @@ export function resolveClient(
   options?: ResolveOptions,
 ): ClientInfo {
   const ownInternals = splitPolicy(policy)
-  const name = headerName(options)
+  const name = forwardingHeaderName(options?.header)
   // An edge header is not walked: X-Forwarded-For is, to find the hop that delivered the request.
   const edge = edgeRangesFor(name, options?.edge)
   const walked = edge === undefined ? name : 'x-forwarded-for'
@@ -268,7 +259,15 @@ export function resolveClient(
     }
 
     if (peerTrusted) {
-      const [proto, fwdHost] = forwardedProtoHost(headers, reader, headerValue)
+      // X-Forwarded-Proto and -Host read in place (no pair built): only Forwarded carries its own.
+      let proto: string | undefined
+      let fwdHost: string | undefined
+      if (reader.protoHost === undefined) {
+        proto = rightmostItem(getHeader(headers, 'x-forwarded-proto'))
+        fwdHost = rightmostItem(getHeader(headers, 'x-forwarded-host'))
+      } else {
+        ;[proto, fwdHost] = reader.protoHost(headerValue)
+      }
       if (proto !== undefined) {
         const normal = normalizeProto(proto)
         if (normal !== undefined) protocol = normal

@@ -27,6 +27,8 @@ import {
   inRanges,
   policyInternals,
 } from './policy.js'
+import { EDGE_HEADERS } from './edge.js'
+import { forwardingHeaderName, readerFor } from './headers.js'
 import { HeaderCursor, type HeaderReader, openCursor } from './readers/reader.js'
 import { xForwardedForReader } from './readers/x-forwarded-for.js'
 
@@ -224,13 +226,25 @@ export function splitPolicy(policy: TrustPolicy | TrustFunction): PolicyInternal
   throw new TypeError('policy must be a TrustPolicy from parseTrustProxy() or a trust function (addr, hop) => boolean')
 }
 
+/** The options of {@link resolveClientIp}. */
+export interface ResolveIpOptions {
+  /**
+   * The header whose value is the third argument: `x-forwarded-for` (default), `forwarded`
+   * (RFC 7239, read from its `for=` values) or a single-address header such as `x-real-ip`.
+   * Provider headers (`cf-connecting-ip`, `true-client-ip`, `fly-client-ip`) are refused with a
+   * TypeError: they are believed only from the provider's ranges, which `resolveClient` checks.
+   */
+  header?: string
+}
+
 /**
  * The client IP of a request: the hot-path form, for every request of every server.
  *
- * `remoteAddress` is `req.socket.remoteAddress`; `forwardedFor` is the raw X-Forwarded-For value
- * (a string, an array of header lines, or undefined). Returns a canonical address, or undefined
- * when the socket has no address and no trusted hop vouches for one. Never throws for anything a
- * request can carry.
+ * `remoteAddress` is `req.socket.remoteAddress`; `headerValue` is the raw value of the one
+ * forwarding header (X-Forwarded-For unless `options.header` names another): a string, an array
+ * of header lines, or undefined. Returns a canonical address, or undefined when the socket has no
+ * address and no trusted hop vouches for one. Never throws for anything a request can carry; a
+ * bad `options.header` is a TypeError (a configuration error).
  *
  * With a policy from `parseTrustProxy` this allocates nothing but the returned string. A plain
  * trust function `(addr, hop) => boolean` is also accepted; it receives canonical addresses.
@@ -238,9 +252,22 @@ export function splitPolicy(policy: TrustPolicy | TrustFunction): PolicyInternal
 export function resolveClientIp(
   policy: TrustPolicy | TrustFunction,
   remoteAddress: string | undefined | null,
-  forwardedFor?: string | string[] | undefined | null,
+  headerValue?: string | string[] | undefined | null,
+  options?: ResolveIpOptions,
 ): string | undefined {
   const internals = splitPolicy(policy)
   const fn = internals === undefined ? (policy as TrustFunction) : undefined
-  return walk(currentWalk(), internals, fn, remoteAddress, forwardedFor, xForwardedForReader)
+  const reader = options === undefined || options.header === undefined ? xForwardedForReader : addressReader(options.header)
+  return walk(currentWalk(), internals, fn, remoteAddress, headerValue, reader)
+}
+
+/** The reader of the header `options.header` names, for the address-only walk. */
+function addressReader(header: unknown): HeaderReader {
+  const name = forwardingHeaderName(header)
+  if (Object.prototype.hasOwnProperty.call(EDGE_HEADERS, name)) {
+    throw new TypeError(
+      `${name} is believed only from its provider's ranges: use resolveClient(policy, req, { header: '${name}' }), which checks the hop that delivered it`,
+    )
+  }
+  return readerFor(name)
 }

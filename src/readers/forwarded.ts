@@ -108,15 +108,15 @@ function readElement(cursor: HeaderCursor, p: ElementParams): boolean {
   return true
 }
 
-/** RFC 7230 tchar. */
+/** RFC 7230 tchar, by char code (below 128): one load per character of a parameter name. */
+const TCHAR = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  TCHAR[c] = /[0-9A-Za-z!#$%&'*+^_`|~.-]/.test(ch) ? 1 : 0
+}
+
 function isTchar(c: number): boolean {
-  return (
-    (c >= 48 && c <= 57) ||
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    c === 33 || c === 35 || c === 36 || c === 37 || c === 38 || c === 39 || c === 42 ||
-    c === 43 || c === 45 || c === 46 || c === 94 || c === 95 || c === 96 || c === 124 || c === 126
-  )
+  return c < 128 && TCHAR[c] === 1
 }
 
 /**
@@ -135,7 +135,7 @@ function parseElement(s: string, a: number, b: number, p: ElementParams): boolea
     while (i < b && isOWS(s.charCodeAt(i))) i++
     if (i === b) break
     const nameStart = i
-    while (i < b && isTchar(s.charCodeAt(i)) && s.charCodeAt(i) !== 61) i++
+    while (i < b && isTchar(s.charCodeAt(i))) i++ // `=` is no tchar: the name ends there
     if (i === nameStart || i >= b || s.charCodeAt(i) !== 61 /* = */) return false
     const nameEnd = i
     i++
