@@ -168,9 +168,9 @@ describe('a Forwarded element is at most 1024 characters', () => {
   it.each([
     ['1024 characters, alone', 1024, '', '192.0.2.1', null],
     ['1025 characters, alone', 1025, '', PEER, 'unreadable'],
-    // (After a comma, the scan stops one character early: a 1024-character element there is
-    // refused. Reported to the lead, not fixed here: the readers are being moved.)
     ['1023 characters after another element', 1023, 'for=192.0.2.99,', '192.0.2.1', null],
+    // The bound is the same after a comma (the scan used to stop one character early there).
+    ['1024 characters after another element', 1024, 'for=192.0.2.99,', '192.0.2.1', null],
     ['1025 characters after another element', 1025, 'for=192.0.2.99,', PEER, 'unreadable'],
   ] as const)('%s', (_name, n, before, ip, malformed) => {
     const e = element(n)

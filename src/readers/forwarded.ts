@@ -68,7 +68,8 @@ export const forwardedReader: HeaderReader = {
 function readElement(cursor: HeaderCursor, p: ElementParams): boolean {
   const s = cursor.text
   const end = cursor.next
-  const limit = end - MAX_ELEMENT
+  // The element is s[k+1, end): its delimiting comma may be MAX_ELEMENT + 1 to the left of end.
+  const limit = end - MAX_ELEMENT - 1
   let k = end - 1
   let quoted = false
   for (; k >= 0; k--) {
@@ -86,7 +87,7 @@ function readElement(cursor: HeaderCursor, p: ElementParams): boolean {
       break
     }
   }
-  if (quoted || (k >= 0 && k < limit)) {
+  if (quoted || end - k - 1 > MAX_ELEMENT) {
     // An unbalanced quote or a giant element: nothing to its left can be read reliably.
     cutEntry(cursor)
     return false
