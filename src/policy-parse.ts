@@ -14,10 +14,10 @@
 import { parseRangeEntry } from './cidr.js'
 import { namedRanges } from './named-ranges.js'
 import { TrustProxyError } from './policy-error.js'
-import { type ParsedEntry, Warnings, dropDuplicates, collectOverlapWarnings } from './policy-warnings.js'
+import { Warnings, collectOverlapWarnings } from './policy-warnings.js'
 import { MAX_HOPS, TrustPolicy } from './policy.js'
 import { type PresetData, ageInDays, currentPreset, presetStaleDays } from './presets/registry.js'
-import { type Cidr, RangeSet } from './ranges.js'
+import { type Cidr, RangeList, RangeSet } from './ranges.js'
 
 /** A name's ranges, compiled on first use by the same parser as any entry. */
 const namedCache = new Map<string, Cidr[]>()
@@ -262,10 +262,32 @@ class EntryList {
 }
 
 function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
-  const parsed: ParsedEntry[] = []
   const warnings = new Warnings()
   let unix = false
   const { texts, positions } = entries
+  // The entries kept (exact repeats after normalising dropped: `10.0.0.1/8` repeats `10.0.0.0/8`,
+  // and the canonical form lists an entry once, so that it parses back without warnings), each
+  // with its canonical text; their ranges go into `list` under the entry's index.
+  const list = new RangeList()
+  const ranges: string[] = []
+  const written: string[] = []
+  const multi: boolean[] = []
+  const seen = new Map<string, number>()
+  /** Repeats, as pairs of (entry index, index of the kept entry it repeats). */
+  const repeats: number[] = []
+  const keep = (text: string, k: number, cidrs: readonly Cidr[]): void => {
+    const first = seen.get(text)
+    if (first !== undefined) {
+      repeats.push(k, first)
+      return
+    }
+    const owner = ranges.length
+    seen.set(text, owner)
+    ranges.push(text)
+    written.push(texts[k]!)
+    multi.push(cidrs.length > 1)
+    for (let c = 0; c < cidrs.length; c++) list.add(cidrs[c]!, owner)
+  }
   for (let k = 0; k < texts.length; k++) {
     const entry = texts[k]!
     const position = positions[k]!
@@ -285,22 +307,22 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
       const lower = entry.toLowerCase()
       if (lower === 'unix') {
         unix = true
-        parsed.push({ text: 'unix', cidrs: [], entry, position })
+        keep('unix', k, [])
         continue
       }
       const named = namedCidrs(lower)
       if (named !== undefined) {
-        parsed.push({ text: lower, cidrs: named, entry, position })
+        keep(lower, k, named)
         continue
       }
       const preset = currentPreset(lower)
       if (preset !== undefined) {
-        parsed.push({ text: lower, cidrs: presetCidrs(preset), entry, position })
         const age = ageInDays(preset.taken)
         const limit = presetStaleDays(lower)
         if (age > limit) {
           warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
         }
+        keep(lower, k, presetCidrs(preset))
         continue
       }
       if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
@@ -309,12 +331,16 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
     }
     const cidr = parseRangeEntry(entry, position)
     if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
-    parsed.push({ text: cidr.text, cidrs: [cidr.cidr], entry, position })
+    keep(cidr.text, k, [cidr.cidr])
   }
-  const unique = dropDuplicates(parsed, warnings)
-  collectOverlapWarnings(unique, warnings)
-  const cidrs = unique.flatMap((p) => p.cidrs)
-  return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), new RangeSet(cidrs), unix, warnings.done())
+  for (let r = 0; r < repeats.length; r += 2) {
+    const entry = texts[repeats[r]!]!
+    const prev = written[repeats[r + 1]!]!
+    warnings.add('duplicate', entry, () => `"${entry}" repeats "${prev}"`)
+  }
+  const set = new RangeSet(list)
+  collectOverlapWarnings(list, { written, multi }, set, warnings)
+  return new TrustPolicy('ranges', undefined, ranges, set, unix, warnings.done())
 }
 
 /** Compiled provider presets, per data object (a refresh brings a new object, compiled anew). */
