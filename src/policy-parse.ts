@@ -11,7 +11,7 @@
  * hop" (so any client could write its own audit IP), and Express reads the string `"1"` as the
  * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
  */
-import { parseRangeEntry } from './cidr.js'
+import { RangeScratch, parseRangeEntry, parseRangeInto } from './cidr.js'
 import { namedRanges } from './named-ranges.js'
 import { TrustProxyError } from './policy-error.js'
 import { Warnings, collectOverlapWarnings } from './policy-warnings.js'
@@ -261,6 +261,9 @@ class EntryList {
   }
 }
 
+/** The range entry {@link fromEntries} parses into, read before the next. */
+const range = new RangeScratch()
+
 function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
   const warnings = new Warnings()
   let unix = false
@@ -275,18 +278,23 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
   const seen = new Map<string, number>()
   /** Repeats, as pairs of (entry index, index of the kept entry it repeats). */
   const repeats: number[] = []
-  const keep = (text: string, k: number, cidrs: readonly Cidr[]): void => {
+  /** Keeps entry k as `text` and returns its index, or -1 for a repeat. */
+  const keep = (text: string, k: number, cidrs: number): number => {
     const first = seen.get(text)
     if (first !== undefined) {
       repeats.push(k, first)
-      return
+      return -1
     }
     const owner = ranges.length
     seen.set(text, owner)
     ranges.push(text)
     written.push(texts[k]!)
-    multi.push(cidrs.length > 1)
-    for (let c = 0; c < cidrs.length; c++) list.add(cidrs[c]!, owner)
+    multi.push(cidrs > 1)
+    return owner
+  }
+  const keepAll = (text: string, k: number, cidrs: readonly Cidr[]): void => {
+    const owner = keep(text, k, cidrs.length)
+    for (let c = 0; owner >= 0 && c < cidrs.length; c++) list.add(cidrs[c]!, owner)
   }
   for (let k = 0; k < texts.length; k++) {
     const entry = texts[k]!
@@ -307,12 +315,12 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
       const lower = entry.toLowerCase()
       if (lower === 'unix') {
         unix = true
-        keep('unix', k, [])
+        keepAll('unix', k, [])
         continue
       }
       const named = namedCidrs(lower)
       if (named !== undefined) {
-        keep(lower, k, named)
+        keepAll(lower, k, named)
         continue
       }
       const preset = currentPreset(lower)
@@ -322,16 +330,19 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
         if (age > limit) {
           warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
         }
-        keep(lower, k, presetCidrs(preset))
+        keepAll(lower, k, presetCidrs(preset))
         continue
       }
       if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
         throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
       }
     }
-    const cidr = parseRangeEntry(entry, position)
-    if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
-    keep(cidr.text, k, [cidr.cidr])
+    const text = parseRangeInto(range, entry, position)
+    if (range.hostBits && warnings.take('host-bits')) warnings.push('host-bits', entry, `"${entry}" has host bits set; it is read as ${text}`)
+    const owner = keep(text, k, 1)
+    if (owner < 0) continue
+    if (range.family === 4) list.add4(range.v4, range.prefix, owner)
+    else list.add6(range.w0, range.w1, range.w2, range.w3, range.prefix, range.zone, owner)
   }
   for (let r = 0; r < repeats.length; r += 2) {
     const entry = texts[repeats[r]!]!
