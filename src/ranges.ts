@@ -186,9 +186,9 @@ function joins6At(e: ArrayLike<number>, i: number, s: ArrayLike<number>, j: numb
   return carry === 0
 }
 
-/** The biased words of ::ffff:0:0 - 1 and ::ffff:ffff:ffff + 1, around the mapped block. */
+/** The biased words of ::fffe:ffff:ffff and ::1:0:0, the addresses either side of the mapped block. */
 const BELOW_MAPPED = [bias(0), bias(0), bias(0xfffe), bias(0xffffffff)] as const
-const ABOVE_MAPPED = [bias(0), bias(1), bias(0), bias(0)] as const
+const ABOVE_MAPPED = [bias(0), bias(0), bias(0x10000), bias(0)] as const
 const BOTTOM = bias(0)
 const TOP = bias(0xffffffff)
 
