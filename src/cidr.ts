@@ -19,75 +19,146 @@ export interface RangeEntry {
   hostBits: boolean
 }
 
-/** The address {@link parseRangeEntry} parses into: its own, read before it returns. */
+/** The address {@link parseRangeInto} parses into: its own, read before it returns. */
 const parsed = new ParsedAddress()
 
-const DIGITS = /^[0-9]+$/
+/**
+ * A range entry in numeric form, filled in place by {@link parseRangeInto}: a long list is
+ * parsed cold, where an object (and an array of words) per entry is what the garbage collector
+ * spends its time on.
+ */
+export class RangeScratch {
+  family: 4 | 6 = 4
+  /** The network (family 4), unsigned. */
+  v4 = 0
+  /** The network words (family 6), unsigned. */
+  w0 = 0
+  w1 = 0
+  w2 = 0
+  w3 = 0
+  prefix = 0
+  zone = ''
+  /** The entry had host bits set (`10.0.0.1/8`): it was normalised. */
+  hostBits = false
+}
+
+function fail(entry: string, position: number, reason: TrustProxyErrorReason, problem: string): never {
+  throw new TrustProxyError(reason, entry, position, problem)
+}
+
+/** Whether s[from, to) is one or more ASCII digits. */
+function allDigits(s: string, from: number, to: number): boolean {
+  if (from >= to) return false
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+/** Whether s[0, end) reads as `host:port` (digits and dots, one colon, digits): `10.0.0.1:80`. */
+function isHostPort(s: string, end: number): boolean {
+  let i = 0
+  while (i < end && (s.charCodeAt(i) === 46 || (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57))) i++
+  if (i === 0 || i >= end || s.charCodeAt(i) !== 58) return false
+  return i + 1 === end || allDigits(s, i + 1, end)
+}
 
 /** One address or range entry of a list, or a {@link TrustProxyError} for `entry` at `position`. */
 export function parseRangeEntry(entry: string, position: number): RangeEntry {
-  const fail = (reason: TrustProxyErrorReason, problem: string): never => {
-    throw new TrustProxyError(reason, entry, position, problem)
-  }
+  const r = new RangeScratch()
+  const text = parseRangeInto(r, entry, position)
+  const cidr: Cidr =
+    r.family === 4
+      ? { family: 4, v4: r.v4, w: [0, 0, 0, 0], prefix: r.prefix, zone: '' }
+      : { family: 6, v4: 0, w: [r.w0, r.w1, r.w2, r.w3], prefix: r.prefix, zone: r.zone }
+  return { cidr, text, hostBits: r.hostBits }
+}
+
+/**
+ * {@link parseRangeEntry} into `out`, returning the canonical text: the entry read by index,
+ * without slicing it, a closure or an object per entry.
+ */
+export function parseRangeInto(out: RangeScratch, entry: string, position: number): string {
   const slash = entry.indexOf('/')
-  const addr = slash < 0 ? entry : entry.slice(0, slash)
-  const suffix = slash < 0 ? undefined : entry.slice(slash + 1)
+  const aEnd = slash < 0 ? entry.length : slash
+  const colon = entry.indexOf(':')
+  const pct = entry.indexOf('%')
+  const zoned = pct >= 0 && pct < aEnd
   let family: 4 | 6
   let value4 = 0
-  let words: [number, number, number, number] = [0, 0, 0, 0]
+  let w0 = 0
+  let w1 = 0
+  let w2 = 0
+  let w3 = 0
   let zone = ''
   let mapped = false
-  if (addr.includes(':')) {
-    if (addr.startsWith('[') || /^[0-9.]+:[0-9]*$/.test(addr)) fail('port-not-allowed', 'a trusted entry is an address or range, without brackets or a port')
-    const pct = addr.indexOf('%')
-    if (!parseIPv6(parsed, addr, 0, addr.length)) {
-      if (pct >= 0 && parseIPv6(parsed, addr, 0, pct)) {
+  if (colon >= 0 && colon < aEnd) {
+    if (entry.charCodeAt(0) === 91 || isHostPort(entry, aEnd)) fail(entry, position, 'port-not-allowed', 'a trusted entry is an address or range, without brackets or a port')
+    if (!parseIPv6(parsed, entry, 0, aEnd)) {
+      if (zoned && parseIPv6(parsed, entry, 0, pct)) {
         // The address is fine without its zone; an IPv4-mapped one takes none at all.
-        if (parsed.family === 4) fail('zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10), not on an IPv4-mapped one')
-        fail('zone-invalid', 'a zone is an interface name or number made of letters, digits and . _ ~ -')
+        if (parsed.family === 4) fail(entry, position, 'zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10), not on an IPv4-mapped one')
+        fail(entry, position, 'zone-invalid', 'a zone is an interface name or number made of letters, digits and . _ ~ -')
       }
-      fail('invalid-address', 'not an IPv6 address')
+      fail(entry, position, 'invalid-address', 'not an IPv6 address')
     }
-    if (pct >= 0) {
-      zone = addr.slice(pct + 1)
-      if (parsed.zoneStart === parsed.zoneEnd) fail('zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10)')
+    if (zoned) {
+      zone = entry.slice(pct + 1, aEnd)
+      if (parsed.zoneStart === parsed.zoneEnd) fail(entry, position, 'zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10)')
     }
     if (parsed.family === 4) {
       mapped = true
       value4 = parsed.v4 >>> 0
-      words = [0, 0, 0xffff, value4]
+      w2 = 0xffff
+      w3 = value4
     } else {
-      words = [parsed.w0 >>> 0, parsed.w1 >>> 0, parsed.w2 >>> 0, parsed.w3 >>> 0]
+      w0 = parsed.w0 >>> 0
+      w1 = parsed.w1 >>> 0
+      w2 = parsed.w2 >>> 0
+      w3 = parsed.w3 >>> 0
     }
     family = 6
   } else {
-    if (addr.includes('%')) fail('zone-not-link-local', 'a zone (%name) is only meaningful on a link-local IPv6 address')
-    const v = parseIPv4(addr, 0, addr.length)
-    if (v < 0) fail(...ipv4Problem(v, addr))
+    if (zoned) fail(entry, position, 'zone-not-link-local', 'a zone (%name) is only meaningful on a link-local IPv6 address')
+    const v = parseIPv4(entry, 0, aEnd)
+    if (v < 0) {
+      const [reason, problem] = ipv4Problem(v, entry.slice(0, aEnd))
+      fail(entry, position, reason, problem)
+    }
     family = 4
     value4 = v
   }
 
-  let prefix = family === 4 ? 32 : 128
-  if (suffix !== undefined) {
-    if (DIGITS.test(suffix)) {
-      if (suffix.length > 1 && suffix[0] === '0') fail('prefix-invalid', 'a prefix length has no leading zeros')
-      prefix = Number(suffix)
-      if (prefix > (family === 4 ? 32 : 128)) fail('prefix-range', `a prefix length is 0-${family === 4 ? 32 : 128} for ${family === 4 ? 'IPv4' : 'IPv6'}`)
-    } else if (suffix.includes('.') || suffix.includes(':')) {
-      if (family === 6 || suffix.includes(':')) fail('netmask-not-ipv4', 'netmasks are accepted for IPv4 only; write IPv6 ranges with a prefix length')
-      const m = parseIPv4(suffix, 0, suffix.length)
-      if (m < 0) fail('netmask-noncontiguous', 'the netmask is not a dotted IPv4 mask')
-      let bits = 0
-      while (bits < 32 && maskBits(bits + 1) === ((m & maskBits(bits + 1)) >>> 0)) bits++
-      if (maskBits(bits) !== m) fail('netmask-noncontiguous', 'the netmask is not contiguous (its one bits must come first)')
-      prefix = bits
+  const bits = family === 4 ? 32 : 128
+  let prefix = bits
+  let digitSuffix = false
+  if (slash >= 0) {
+    const from = slash + 1
+    const to = entry.length
+    if (allDigits(entry, from, to)) {
+      digitSuffix = true
+      if (to - from > 1 && entry.charCodeAt(from) === 48) fail(entry, position, 'prefix-invalid', 'a prefix length has no leading zeros')
+      prefix = 0
+      for (let i = from; i < to && prefix <= bits; i++) prefix = prefix * 10 + entry.charCodeAt(i) - 48
+      if (prefix > bits) fail(entry, position, 'prefix-range', `a prefix length is 0-${bits} for ${family === 4 ? 'IPv4' : 'IPv6'}`)
     } else {
-      fail('prefix-invalid', 'the part after "/" is neither a prefix length nor a netmask')
+      const suffix = entry.slice(from)
+      if (suffix.includes('.') || suffix.includes(':')) {
+        if (family === 6 || suffix.includes(':')) fail(entry, position, 'netmask-not-ipv4', 'netmasks are accepted for IPv4 only; write IPv6 ranges with a prefix length')
+        const m = parseIPv4(suffix, 0, suffix.length)
+        if (m < 0) fail(entry, position, 'netmask-noncontiguous', 'the netmask is not a dotted IPv4 mask')
+        let n = 0
+        while (n < 32 && maskBits(n + 1) === ((m & maskBits(n + 1)) >>> 0)) n++
+        if (maskBits(n) !== m) fail(entry, position, 'netmask-noncontiguous', 'the netmask is not contiguous (its one bits must come first)')
+        prefix = n
+      } else {
+        fail(entry, position, 'prefix-invalid', 'the part after "/" is neither a prefix length nor a netmask')
+      }
     }
   }
-  if (mapped && prefix < 96) fail('mapped-prefix', mappedPrefixProblem(value4, prefix, words))
-  if (zone !== '' && prefix < 10) fail('zone-not-link-local', 'a zoned range must lie inside fe80::/10')
+  if (mapped && prefix < 96) fail(entry, position, 'mapped-prefix', mappedPrefixProblem(value4, prefix, [w0, w1, w2, w3]))
+  if (zone !== '' && prefix < 10) fail(entry, position, 'zone-not-link-local', 'a zoned range must lie inside fe80::/10')
 
   // An IPv6 range inside ::ffff:0:0/96 means the IPv4 range it maps.
   if (mapped) {
@@ -96,23 +167,31 @@ export function parseRangeEntry(entry: string, position: number): RangeEntry {
   }
   // One address that is the unspecified one (0.0.0.0, ::, also as /32, /128, a full netmask or
   // ::ffff:0.0.0.0) names no host, and its canonical text would be refused: refuse it here.
-  if (prefix === (family === 4 ? 32 : 128) && (family === 4 ? value4 === 0 : words.every((w) => w === 0))) {
-    fail('unspecified-address', 'the unspecified address never connects to anything; for all addresses write 0.0.0.0/0 or ::/0')
+  if (family === 4 ? prefix === 32 && value4 === 0 : prefix === 128 && (w0 | w1 | w2 | w3) === 0) {
+    fail(entry, position, 'unspecified-address', 'the unspecified address never connects to anything; for all addresses write 0.0.0.0/0 or ::/0')
   }
+  out.family = family
+  out.prefix = prefix
+  out.zone = zone
   if (family === 4) {
     const net = (value4 & maskBits(prefix)) >>> 0
     const hostBits = net !== value4
+    out.v4 = net
+    out.hostBits = hostBits
     // Strict IPv4 text is canonical already: reuse it unless normalising changed something.
-    const asWritten = !mapped && !hostBits && (suffix === undefined || (prefix !== 32 && DIGITS.test(suffix)))
-    const text = asWritten ? entry : formatIPv4(net) + (prefix === 32 ? '' : '/' + prefix)
-    return { cidr: { family: 4, v4: net, w: [0, 0, 0, 0], prefix, zone: '' }, text, hostBits }
+    const asWritten = !mapped && !hostBits && (slash < 0 || (prefix !== 32 && digitSuffix))
+    return asWritten ? entry : formatIPv4(net) + (prefix === 32 ? '' : '/' + prefix)
   }
-  const net = words.map((w, k) => (w & maskBits(prefix - 32 * k)) >>> 0) as [number, number, number, number]
-  return {
-    cidr: { family: 6, v4: 0, w: net, prefix, zone },
-    text: formatIPv6(net[0], net[1], net[2], net[3]) + (zone ? '%' + zone : '') + (prefix === 128 ? '' : '/' + prefix),
-    hostBits: net.some((w, k) => w !== words[k]),
-  }
+  const n0 = (w0 & maskBits(prefix)) >>> 0
+  const n1 = (w1 & maskBits(prefix - 32)) >>> 0
+  const n2 = (w2 & maskBits(prefix - 64)) >>> 0
+  const n3 = (w3 & maskBits(prefix - 96)) >>> 0
+  out.w0 = n0
+  out.w1 = n1
+  out.w2 = n2
+  out.w3 = n3
+  out.hostBits = n0 !== w0 || n1 !== w1 || n2 !== w2 || n3 !== w3
+  return formatIPv6(n0, n1, n2, n3) + (zone ? '%' + zone : '') + (prefix === 128 ? '' : '/' + prefix)
 }
 
 /**

@@ -11,13 +11,13 @@
  * hop" (so any client could write its own audit IP), and Express reads the string `"1"` as the
  * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
  */
-import { parseRangeEntry } from './cidr.js'
+import { RangeScratch, parseRangeEntry, parseRangeInto } from './cidr.js'
 import { namedRanges } from './named-ranges.js'
 import { TrustProxyError } from './policy-error.js'
-import { type ParsedEntry, Warnings, dropDuplicates, collectOverlapWarnings } from './policy-warnings.js'
+import { Warnings, collectOverlapWarnings } from './policy-warnings.js'
 import { MAX_HOPS, TrustPolicy } from './policy.js'
 import { type PresetData, ageInDays, currentPreset, presetStaleDays } from './presets/registry.js'
-import { type Cidr, RangeSet } from './ranges.js'
+import { type Cidr, RangeList, RangeSet } from './ranges.js'
 
 /** A name's ranges, compiled on first use by the same parser as any entry. */
 const namedCache = new Map<string, Cidr[]>()
@@ -261,11 +261,41 @@ class EntryList {
   }
 }
 
+/** The range entry {@link fromEntries} parses into, read before the next. */
+const range = new RangeScratch()
+
 function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
-  const parsed: ParsedEntry[] = []
   const warnings = new Warnings()
   let unix = false
   const { texts, positions } = entries
+  // The entries kept (exact repeats after normalising dropped: `10.0.0.1/8` repeats `10.0.0.0/8`,
+  // and the canonical form lists an entry once, so that it parses back without warnings), each
+  // with its canonical text; their ranges go into `list` under the entry's index.
+  const list = new RangeList()
+  const ranges: string[] = []
+  const written: string[] = []
+  const multi: boolean[] = []
+  const seen = new Map<string, number>()
+  /** Repeats, as pairs of (entry index, index of the kept entry it repeats). */
+  const repeats: number[] = []
+  /** Keeps entry k as `text` and returns its index, or -1 for a repeat. */
+  const keep = (text: string, k: number, cidrs: number): number => {
+    const first = seen.get(text)
+    if (first !== undefined) {
+      repeats.push(k, first)
+      return -1
+    }
+    const owner = ranges.length
+    seen.set(text, owner)
+    ranges.push(text)
+    written.push(texts[k]!)
+    multi.push(cidrs > 1)
+    return owner
+  }
+  const keepAll = (text: string, k: number, cidrs: readonly Cidr[]): void => {
+    const owner = keep(text, k, cidrs.length)
+    for (let c = 0; owner >= 0 && c < cidrs.length; c++) list.add(cidrs[c]!, owner)
+  }
   for (let k = 0; k < texts.length; k++) {
     const entry = texts[k]!
     const position = positions[k]!
@@ -285,36 +315,43 @@ function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
       const lower = entry.toLowerCase()
       if (lower === 'unix') {
         unix = true
-        parsed.push({ text: 'unix', cidrs: [], entry, position })
+        keepAll('unix', k, [])
         continue
       }
       const named = namedCidrs(lower)
       if (named !== undefined) {
-        parsed.push({ text: lower, cidrs: named, entry, position })
+        keepAll(lower, k, named)
         continue
       }
       const preset = currentPreset(lower)
       if (preset !== undefined) {
-        parsed.push({ text: lower, cidrs: presetCidrs(preset), entry, position })
         const age = ageInDays(preset.taken)
         const limit = presetStaleDays(lower)
         if (age > limit) {
           warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
         }
+        keepAll(lower, k, presetCidrs(preset))
         continue
       }
       if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
         throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
       }
     }
-    const cidr = parseRangeEntry(entry, position)
-    if (cidr.hostBits) warnings.add('host-bits', entry, () => `"${entry}" has host bits set; it is read as ${cidr.text}`)
-    parsed.push({ text: cidr.text, cidrs: [cidr.cidr], entry, position })
+    const text = parseRangeInto(range, entry, position)
+    if (range.hostBits && warnings.take('host-bits')) warnings.push('host-bits', entry, `"${entry}" has host bits set; it is read as ${text}`)
+    const owner = keep(text, k, 1)
+    if (owner < 0) continue
+    if (range.family === 4) list.add4(range.v4, range.prefix, owner)
+    else list.add6(range.w0, range.w1, range.w2, range.w3, range.prefix, range.zone, owner)
   }
-  const unique = dropDuplicates(parsed, warnings)
-  collectOverlapWarnings(unique, warnings)
-  const cidrs = unique.flatMap((p) => p.cidrs)
-  return new TrustPolicy('ranges', undefined, unique.map((p) => p.text), new RangeSet(cidrs), unix, warnings.done())
+  for (let r = 0; r < repeats.length; r += 2) {
+    const entry = texts[repeats[r]!]!
+    const prev = written[repeats[r + 1]!]!
+    warnings.add('duplicate', entry, () => `"${entry}" repeats "${prev}"`)
+  }
+  const set = new RangeSet(list)
+  collectOverlapWarnings(list, { written, multi }, set, warnings)
+  return new TrustPolicy('ranges', undefined, ranges, set, unix, warnings.done())
 }
 
 /** Compiled provider presets, per data object (a refresh brings a new object, compiled anew). */
