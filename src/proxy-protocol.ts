@@ -24,7 +24,21 @@ import { INCOMPLETE, NONE, type DecodeOptions, type ProxyDecodeResult, V1_PREFIX
 import { decodeV1 } from './proxy-protocol-v1.js'
 import { decodeV2 } from './proxy-protocol-v2.js'
 
-export * from './proxy-protocol-header.js'
+// The module's surface is what it was before the split: the decoders' shared helpers stay internal.
+export {
+  type DecodeOptions,
+  type ProxyDecodeResult,
+  type ProxyEndpoint,
+  type ProxyHeader,
+  ProxyHeaderError,
+  type ProxyHeaderErrorReason,
+  type ProxySslInfo,
+  type ProxyTlv,
+  type ProxyTlvInfo,
+  V1_MAX_LENGTH,
+  V2_MAX_LENGTH,
+  V2_SIGNATURE,
+} from './proxy-protocol-header.js'
 export { crc32c } from './proxy-protocol-v2.js'
 export * from './proxy-connection.js'
 
