@@ -129,6 +129,15 @@ export interface ResolveOptions {
 /** Headers whose presence from an untrusted peer means someone tried to speak for a client. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']
 
+/** Whether a forwarding header other than the walked one is present (a loop: no closure per request). */
+function hasOtherForwarding(headers: unknown, walked: string): boolean {
+  for (let i = 0; i < FORWARDING_HEADERS.length; i++) {
+    const h = FORWARDING_HEADERS[i]!
+    if (h !== walked && getHeader(headers, h) !== undefined) return true
+  }
+  return false
+}
+
 function rightmostItem(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined
   const s = typeof value === 'string' ? value : value[value.length - 1]
@@ -202,7 +211,7 @@ export function resolveClient(
     const peerIsEdge = w.edgeHop === 0
     const peerTrusted = (peerIsEdge ? w.edgeTrusted : w.peerTrusted) && !w.malformedPeer
     // The other forwarding headers matter only when the chosen one is absent.
-    const otherForwarding = !w.hasEntries && FORWARDING_HEADERS.some((h) => h !== walked && getHeader(headers, h) !== undefined)
+    const otherForwarding = !w.hasEntries && hasOtherForwarding(headers, walked)
     if (!peerTrusted && !w.malformedPeer && !peerIsEdge) {
       if (w.hasEntries || otherForwarding) anomalies.push('forwarded-by-untrusted-peer')
     } else if (peerTrusted && otherForwarding && kind !== KIND_ALL) {
