@@ -8,7 +8,7 @@
 import { ParsedAddress, parseIPv4, parseIPv6 } from './ip.js'
 import { formatIPv4, formatIPv6 } from './ip-text.js'
 import { type TrustProxyErrorReason, TrustProxyError, ipv4Problem } from './policy-error.js'
-import { type Cidr, maskBits } from './ranges.js'
+import { type Cidr, maskBits } from './range-math.js'
 
 /** A range entry, compiled. */
 export interface RangeEntry {
