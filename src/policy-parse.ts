@@ -137,22 +137,56 @@ function fromString(raw: string): TrustPolicy {
     throw new TrustProxyError('hop-count-format', whole, start, 'a hop count is a whole number from 1 to ' + MAX_HOPS + ', with no sign, fraction or exponent')
   }
   // A list: entries separated by commas and/or white space. A comma needs an entry on each side.
-  // The entries are found by the regex engine (a 10,000-entry list is parsed cold, where a loop
-  // over its characters runs in the interpreter); the separators between them are checked here.
+  const entries = lexList(raw, start, end)
+  return fromEntries(entries, entries.texts.length > 1)
+}
+
+/**
+ * The entries of raw[start, end) (trimmed, not empty). They are found by the regex engine (a
+ * 10,000-entry list is parsed cold, where a loop over its characters runs in the interpreter),
+ * which also reads the octets and prefix of each strict IPv4 entry on the way; the separators
+ * between them are checked here.
+ */
+function lexList(raw: string, start: number, end: number): EntryList {
   const entries = new EntryList()
-  const entry = /[^ \t\n\v\f\r,]+/g
+  const { texts, positions, v4, bits } = entries
+  const entry = LIST_ENTRY
   entry.lastIndex = start
   let after = start // where the last entry ended
   for (let m = entry.exec(raw); m !== null && m.index < end; m = entry.exec(raw)) {
-    checkSeparator(raw, after, m.index, entries.texts.length > 0)
-    entries.add(m[0], m.index)
-    after = m.index + m[0].length
+    const at = m.index
+    // One character between two entries holds at most one comma: nothing to check.
+    if (at - after > 1 || (at > after && after === start)) checkSeparator(raw, after, at, texts.length > 0)
+    const text = m[0]
+    const a = m[1]
+    texts.push(text)
+    positions.push(at)
+    if (a === undefined) {
+      v4.push(0)
+      bits.push(-1)
+    } else {
+      const b = m[5]
+      v4.push(((+a << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0)
+      bits.push(b === undefined ? 32 : +b)
+    }
+    after = at + text.length
   }
-  checkSeparator(raw, after, end, entries.texts.length > 0)
+  checkSeparator(raw, after, end, texts.length > 0)
   const comma = raw.indexOf(',', after)
   if (comma >= 0 && comma < end) throw new TrustProxyError('empty-entry', '', comma, 'the list ends with a comma')
-  return fromEntries(entries, entries.texts.length > 1)
+  return entries
 }
+
+/** An octet of strict dotted-decimal IPv4: 0-255 without leading zeros. */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+
+/**
+ * One entry of a list: the longest run of characters that are not white space or a comma. When
+ * the whole entry is a strict IPv4 address with an optional prefix length (0-32, no leading zero),
+ * groups 1-4 are its octets and group 5 the prefix; anything else (IPv6, names, netmasks, and
+ * every mistake) is left to the entry parsers, which say what is wrong with it.
+ */
+const LIST_ENTRY = new RegExp(`${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}(?:/(3[0-2]|[12]?[0-9]))?(?![^ \\t\\n\\v\\f\\r,])|[^ \\t\\n\\v\\f\\r,]+`, 'g')
 
 /**
  * The separator between two entries (or before the first, or after the last) holds white space
