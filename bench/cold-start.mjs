@@ -37,3 +37,38 @@ console.log(JSON.stringify({ loadMs: t1 - t0, callMs: t2 - t1 }))`
   }
   return { load: spreadOf(out.map((o) => o.loadMs)), call: spreadOf(out.map((o) => o.callMs)) }
 }
+
+/**
+ * The floor of a first call over the same input: a fresh process that splits the 10,000-entry
+ * value and reads every character of every entry in a plain loop, what any parser of it must at
+ * least do, run cold like the real thing.
+ */
+export const FLOOR_CALL = `(() => {
+  const parts = input.split(', ')
+  let sum = 0
+  for (let k = 0; k < parts.length; k++) {
+    const s = parts[k]
+    for (let i = 0; i < s.length; i++) sum = (sum + s.charCodeAt(i)) | 0
+  }
+  return sum
+})()`
+
+// `node bench/cold-start.mjs [runs]` (after `npm run build`): parseTrustProxy of the benchmark's
+// 10,000 CIDRs as the first call of fresh processes, beside the floor above.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { writeFileSync, mkdtempSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const { compileInputs } = await import('./scenarios.mjs')
+  const runs = Number(process.argv[2] ?? 9)
+  const file = join(mkdtempSync(join(tmpdir(), 'cold-start-')), 'cidrs-10000.txt')
+  writeFileSync(file, compileInputs(10_000).text)
+  const prepare = `import { readFileSync } from 'node:fs'\nconst input = readFileSync(${JSON.stringify(file)}, 'utf8')`
+  const lib = new URL('../dist/index.js', import.meta.url).href
+  const fmt = (s) => `${s.median.toFixed(2)} ms (${s.min.toFixed(2)}-${s.max.toFixed(2)}, ${s.spread.toFixed(0)}%)`
+  for (let r = 0; r < 2; r++) {
+    const ours = firstCall({ prepare, load: `await import(${JSON.stringify(lib)})`, call: 'm.parseTrustProxy(input)', runs })
+    const floor = firstCall({ prepare, load: '0', call: FLOOR_CALL, runs })
+    console.log(`parseTrustProxy first call ${fmt(ours.call)} | floor ${fmt(floor.call)} | ${runs} processes each`)
+  }
+}

@@ -6,9 +6,9 @@
  * entry and the rule it broke.
  */
 import { ParsedAddress, parseIPv4, parseIPv6 } from './ip.js'
-import { formatIPv4, formatIPv6 } from './ip-text.js'
+import { compressedAsRfc5952, formatIPv4, formatIPv6 } from './ip-text.js'
 import { type TrustProxyErrorReason, TrustProxyError, ipv4Problem } from './policy-error.js'
-import { type Cidr, maskBits } from './ranges.js'
+import { type Cidr, maskBits } from './range-math.js'
 
 /** A range entry, compiled. */
 export interface RangeEntry {
@@ -94,8 +94,10 @@ export function parseRangeInto(out: RangeScratch, entry: string, position: numbe
   let zone = ''
   let mapped = false
   if (colon >= 0 && colon < aEnd) {
-    if (entry.charCodeAt(0) === 91 || isHostPort(entry, aEnd)) fail(entry, position, 'port-not-allowed', 'a trusted entry is an address or range, without brackets or a port')
+    // An IPv6 address has two colons or more, so `host:port` (one) and `[...]` are never one:
+    // they are told apart once parsing has failed.
     if (!parseIPv6(parsed, entry, 0, aEnd)) {
+      if (entry.charCodeAt(0) === 91 || isHostPort(entry, aEnd)) fail(entry, position, 'port-not-allowed', 'a trusted entry is an address or range, without brackets or a port')
       if (zoned && parseIPv6(parsed, entry, 0, pct)) {
         // The address is fine without its zone; an IPv4-mapped one takes none at all.
         if (parsed.family === 4) fail(entry, position, 'zone-not-link-local', 'a zone (%name) is only meaningful on a link-local address (fe80::/10), not on an IPv4-mapped one')
@@ -190,8 +192,12 @@ export function parseRangeInto(out: RangeScratch, entry: string, position: numbe
   out.w1 = n1
   out.w2 = n2
   out.w3 = n3
-  out.hostBits = n0 !== w0 || n1 !== w1 || n2 !== w2 || n3 !== w3
-  return formatIPv6(n0, n1, n2, n3) + (zone ? '%' + zone : '') + (prefix === 128 ? '' : '/' + prefix)
+  const hostBits = n0 !== w0 || n1 !== w1 || n2 !== w2 || n3 !== w3
+  out.hostBits = hostBits
+  // RFC 5952 text as written (as in provider lists) is the canonical text already: reuse it
+  // unless normalising changed something, as for IPv4. (An IPv4-mapped entry was IPv4 above.)
+  const asWritten = !hostBits && (slash < 0 || (prefix !== 128 && digitSuffix)) && parsed.plainText && compressedAsRfc5952(parsed)
+  return asWritten ? entry : formatIPv6(n0, n1, n2, n3) + (zone ? '%' + zone : '') + (prefix === 128 ? '' : '/' + prefix)
 }
 
 /**

@@ -78,7 +78,7 @@ function zeroRunLength(g: Int32Array, at: number): number {
  * Whether the IPv6 text parsed into `a` compresses exactly the run RFC 5952 compresses (its
  * groups are still in `a.groups`).
  */
-function compressedAsRfc5952(a: ParsedAddress): boolean {
+export function compressedAsRfc5952(a: ParsedAddress): boolean {
   const gap = a.gapAt
   return gap === longestZeroRun(a.groups) && (gap < 0 || 8 - a.groupsWritten === zeroRunLength(a.groups, gap))
 }

@@ -5,36 +5,17 @@
  * thrown as a {@link TrustProxyError} that names the bad entry. A value that parses is then
  * compiled into numeric form so that nothing at request time can fail or be slow. The pieces:
  * range entries are parsed in cidr.ts, names come from named-ranges.ts, presets from presets/,
- * and the warnings are collected in policy-warnings.ts.
+ * a list's entries become a policy in policy-entries.ts (which collects the warnings with
+ * policy-warnings.ts), and the keywords and white space are policy-text.ts's.
  *
  * The two mistakes this module exists to prevent: Infram's old parser read `1` as "trust every
  * hop" (so any client could write its own audit IP), and Express reads the string `"1"` as the
  * address 0.0.0.1 (so the proxy is never trusted). Here `1` is one hop, always.
  */
-import { RangeScratch, parseRangeEntry, parseRangeInto } from './cidr.js'
-import { namedRanges } from './named-ranges.js'
+import { EntryList, fromEntries } from './policy-entries.js'
 import { TrustProxyError } from './policy-error.js'
-import { Warnings, collectOverlapWarnings } from './policy-warnings.js'
+import { ALL_WORDS, NONE_WORDS, UNICODE_SPACE, isDigits, isSpace, trimSpace, unicodeSpace } from './policy-text.js'
 import { MAX_HOPS, TrustPolicy } from './policy.js'
-import { type PresetData, ageInDays, currentPreset, presetStaleDays } from './presets/registry.js'
-import { type Cidr, RangeList, RangeSet } from './ranges.js'
-
-/** A name's ranges, compiled on first use by the same parser as any entry. */
-const namedCache = new Map<string, Cidr[]>()
-
-function namedCidrs(name: string): Cidr[] | undefined {
-  let cidrs = namedCache.get(name)
-  if (cidrs === undefined) {
-    const texts = namedRanges(name)
-    if (texts === undefined) return undefined
-    cidrs = texts.map((text, k) => parseRangeEntry(text, k).cidr)
-    namedCache.set(name, cidrs)
-  }
-  return cidrs
-}
-
-const NONE_WORDS = new Set(['false', '0', 'off', 'no'])
-const ALL_WORDS = new Set(['true', 'on', 'yes'])
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -125,8 +106,6 @@ function fromNumber(n: number): TrustPolicy {
   return policyHops(n)
 }
 
-const isDigits = (s: string): boolean => s.length > 0 && /^[0-9]+$/.test(s)
-
 function fromString(raw: string): TrustPolicy {
   const u = UNICODE_SPACE.exec(raw)
   if (u !== null) throw unicodeSpace(raw, u.index, undefined)
@@ -158,22 +137,56 @@ function fromString(raw: string): TrustPolicy {
     throw new TrustProxyError('hop-count-format', whole, start, 'a hop count is a whole number from 1 to ' + MAX_HOPS + ', with no sign, fraction or exponent')
   }
   // A list: entries separated by commas and/or white space. A comma needs an entry on each side.
-  // The entries are found by the regex engine (a 10,000-entry list is parsed cold, where a loop
-  // over its characters runs in the interpreter); the separators between them are checked here.
+  const entries = lexList(raw, start, end)
+  return fromEntries(entries, entries.texts.length > 1)
+}
+
+/**
+ * The entries of raw[start, end) (trimmed, not empty). They are found by the regex engine (a
+ * 10,000-entry list is parsed cold, where a loop over its characters runs in the interpreter),
+ * which also reads the octets and prefix of each strict IPv4 entry on the way; the separators
+ * between them are checked here.
+ */
+function lexList(raw: string, start: number, end: number): EntryList {
   const entries = new EntryList()
-  const entry = /[^ \t\n\v\f\r,]+/g
+  const { texts, positions, v4, bits } = entries
+  const entry = LIST_ENTRY
   entry.lastIndex = start
   let after = start // where the last entry ended
   for (let m = entry.exec(raw); m !== null && m.index < end; m = entry.exec(raw)) {
-    checkSeparator(raw, after, m.index, entries.texts.length > 0)
-    entries.add(m[0], m.index)
-    after = m.index + m[0].length
+    const at = m.index
+    // One character between two entries holds at most one comma: nothing to check.
+    if (at - after > 1 || (at > after && after === start)) checkSeparator(raw, after, at, texts.length > 0)
+    const text = m[0]
+    const a = m[1]
+    texts.push(text)
+    positions.push(at)
+    if (a === undefined) {
+      v4.push(0)
+      bits.push(-1)
+    } else {
+      const b = m[5]
+      v4.push(((+a << 24) | (+m[2]! << 16) | (+m[3]! << 8) | +m[4]!) >>> 0)
+      bits.push(b === undefined ? 32 : +b)
+    }
+    after = at + text.length
   }
-  checkSeparator(raw, after, end, entries.texts.length > 0)
+  checkSeparator(raw, after, end, texts.length > 0)
   const comma = raw.indexOf(',', after)
   if (comma >= 0 && comma < end) throw new TrustProxyError('empty-entry', '', comma, 'the list ends with a comma')
-  return fromEntries(entries, entries.texts.length > 1)
+  return entries
 }
+
+/** An octet of strict dotted-decimal IPv4: 0-255 without leading zeros. */
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+
+/**
+ * One entry of a list: the longest run of characters that are not white space or a comma. When
+ * the whole entry is a strict IPv4 address with an optional prefix length (0-32, no leading zero),
+ * groups 1-4 are its octets and group 5 the prefix; anything else (IPv6, names, netmasks, and
+ * every mistake) is left to the entry parsers, which say what is wrong with it.
+ */
+const LIST_ENTRY = new RegExp(`${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}(?:/(3[0-2]|[12]?[0-9]))?(?![^ \\t\\n\\v\\f\\r,])|[^ \\t\\n\\v\\f\\r,]+`, 'g')
 
 /**
  * The separator between two entries (or before the first, or after the last) holds white space
@@ -191,42 +204,6 @@ function looksLikeHopCount(s: string): boolean {
   if (/^[+-]|e/i.test(s)) return true
   const dot = s.indexOf('.')
   return dot <= 0 || Number(s.slice(0, dot)) <= MAX_HOPS
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12
-}
-
-/**
- * White space outside ASCII: U+00A0 (no-break space), U+FEFF (byte-order mark), U+2028, U+3000...
- * The white space of TRUST_PROXY is {@link isSpace}'s, for a string and an array element alike;
- * these characters, invisible in an editor, are refused with their code point rather than
- * trimmed in one form and part of an entry in the other.
- */
-const UNICODE_SPACE = /[^\S\t\n\v\f\r ]/
-
-function unicodeSpace(text: string, at: number, element: number | undefined): TrustProxyError {
-  let a = at
-  let b = at + 1
-  while (a > 0 && !isSpace(text.charCodeAt(a - 1)) && text.charCodeAt(a - 1) !== 44) a--
-  while (b < text.length && !isSpace(text.charCodeAt(b)) && text.charCodeAt(b) !== 44) b++
-  const code = 'U+' + text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')
-  return new TrustProxyError(
-    'unicode-space',
-    element === undefined ? text.slice(a, b) : text,
-    element ?? a,
-    `it holds ${code}, white space that is not a space, tab or line break (pasted from a web page, or a byte-order mark?); ` +
-      'TRUST_PROXY trims and separates on ASCII white space only: retype it',
-  )
-}
-
-/** The text without the {@link isSpace} white space at its ends. */
-function trimSpace(text: string): string {
-  let a = 0
-  let b = text.length
-  while (a < b && isSpace(text.charCodeAt(a))) a++
-  while (b > a && isSpace(text.charCodeAt(b - 1))) b--
-  return text.slice(a, b)
 }
 
 function fromArray(arr: readonly unknown[]): TrustPolicy {
@@ -247,123 +224,3 @@ function fromArray(arr: readonly unknown[]): TrustPolicy {
   })
   return fromEntries(entries, true)
 }
-
-/**
- * The entries of a list as written and where each starts, in two parallel arrays: a 10,000-entry
- * list is parsed once, cold, at startup, where a pair per entry (and its destructuring) costs.
- */
-class EntryList {
-  readonly texts: string[] = []
-  readonly positions: number[] = []
-  add(text: string, position: number): void {
-    this.texts.push(text)
-    this.positions.push(position)
-  }
-}
-
-/** The range entry {@link fromEntries} parses into, read before the next. */
-const range = new RangeScratch()
-
-function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
-  const warnings = new Warnings()
-  let unix = false
-  const { texts, positions } = entries
-  // The entries kept (exact repeats after normalising dropped: `10.0.0.1/8` repeats `10.0.0.0/8`,
-  // and the canonical form lists an entry once, so that it parses back without warnings), each
-  // with its canonical text; their ranges go into `list` under the entry's index.
-  const list = new RangeList()
-  const ranges: string[] = []
-  const written: string[] = []
-  const multi: boolean[] = []
-  const seen = new Map<string, number>()
-  /** Repeats, as pairs of (entry index, index of the kept entry it repeats). */
-  const repeats: number[] = []
-  /** Keeps entry k as `text` and returns its index, or -1 for a repeat. */
-  const keep = (text: string, k: number, cidrs: number): number => {
-    const first = seen.get(text)
-    if (first !== undefined) {
-      repeats.push(k, first)
-      return -1
-    }
-    const owner = ranges.length
-    seen.set(text, owner)
-    ranges.push(text)
-    written.push(texts[k]!)
-    multi.push(cidrs > 1)
-    return owner
-  }
-  const keepAll = (text: string, k: number, cidrs: readonly Cidr[]): void => {
-    const owner = keep(text, k, cidrs.length)
-    for (let c = 0; owner >= 0 && c < cidrs.length; c++) list.add(cidrs[c]!, owner)
-  }
-  for (let k = 0; k < texts.length; k++) {
-    const entry = texts[k]!
-    const position = positions[k]!
-    // Addresses (the bulk of a long list) start with a digit or ':'; only words need the checks
-    // for keywords and names.
-    const c0 = entry.charCodeAt(0)
-    if (c0 >= 48 && c0 <= 58) {
-      if (isList && entry.indexOf('.') < 0 && entry.indexOf(':') < 0 && isDigits(entry)) {
-        throw new TrustProxyError(
-          'hop-count-in-list',
-          entry,
-          position,
-          'a bare number in a list is neither an address (write IPv4 in dotted form) nor allowed as a hop count (a hop count stands alone)',
-        )
-      }
-    } else {
-      const lower = entry.toLowerCase()
-      if (lower === 'unix') {
-        unix = true
-        keepAll('unix', k, [])
-        continue
-      }
-      const named = namedCidrs(lower)
-      if (named !== undefined) {
-        keepAll(lower, k, named)
-        continue
-      }
-      const preset = currentPreset(lower)
-      if (preset !== undefined) {
-        const age = ageInDays(preset.taken)
-        const limit = presetStaleDays(lower)
-        if (age > limit) {
-          warnings.add('preset-stale', entry, () => `The ${lower} ranges were taken on ${preset.taken}, ${age} days ago (over ${limit}): update @infram/trust-proxy, or call refreshPresets() where the server can reach ${preset.sources[0]}`)
-        }
-        keepAll(lower, k, presetCidrs(preset))
-        continue
-      }
-      if (NONE_WORDS.has(lower) || ALL_WORDS.has(lower)) {
-        throw new TrustProxyError('keyword-in-list', entry, position, `"${entry}" is a whole-value keyword and cannot be combined with other entries`)
-      }
-    }
-    const text = parseRangeInto(range, entry, position)
-    if (range.hostBits && warnings.take('host-bits')) warnings.push('host-bits', entry, `"${entry}" has host bits set; it is read as ${text}`)
-    const owner = keep(text, k, 1)
-    if (owner < 0) continue
-    if (range.family === 4) list.add4(range.v4, range.prefix, owner)
-    else list.add6(range.w0, range.w1, range.w2, range.w3, range.prefix, range.zone, owner)
-  }
-  for (let r = 0; r < repeats.length; r += 2) {
-    const entry = texts[repeats[r]!]!
-    const prev = written[repeats[r + 1]!]!
-    warnings.add('duplicate', entry, () => `"${entry}" repeats "${prev}"`)
-  }
-  const set = new RangeSet(list)
-  collectOverlapWarnings(list, { written, multi }, set, warnings)
-  return new TrustPolicy('ranges', undefined, ranges, set, unix, warnings.done())
-}
-
-/** Compiled provider presets, per data object (a refresh brings a new object, compiled anew). */
-const presetCache = new WeakMap<PresetData, Cidr[]>()
-
-/** A preset's ranges in numeric form, parsed by the same code as any TRUST_PROXY entry. */
-function presetCidrs(data: PresetData): Cidr[] {
-  let cidrs = presetCache.get(data)
-  if (cidrs === undefined) {
-    cidrs = data.ranges.map((r, k) => parseRangeEntry(r, k).cidr)
-    presetCache.set(data, cidrs)
-  }
-  return cidrs
-}
-

@@ -4,7 +4,9 @@
  * where they are parsed and added here.
  */
 import type { TrustProxyWarning, TrustProxyWarningCode } from './policy.js'
-import { type RangeList, type RangeSet, compare6 } from './ranges.js'
+import type { RangeList } from './range-list.js'
+import { compare6 } from './range-math.js'
+import type { RangeSet } from './ranges.js'
 
 /** Per-entry warnings shown one by one; past this, one warning says how many more there are. */
 const MAX_WARNINGS_PER_CODE = 20

@@ -6,8 +6,8 @@
 import { ParsedAddress, parseAddress, parseIPv4, parseIPv6 } from './ip.js'
 import type { TrustFunction, TrustPolicy } from './policy.js'
 import { parseTrustProxy } from './policy-parse.js'
-import { maskBits } from './ranges.js'
-import type { TraceRule } from './trace.js'
+import { maskBits } from './range-math.js'
+import type { TraceRule } from './trace-types.js'
 
 /** A verdict on one hop, and the TRUST_PROXY entry behind it. */
 export interface Verdict {
