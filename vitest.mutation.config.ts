@@ -27,6 +27,9 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-requests.test.ts',
   'test/mutation-kills-policy.test.ts',
   'test/mutation-kills-edge.test.ts',
+  'test/mutation-kills-proxy-protocol.test.ts',
+  'test/walk-state.test.ts',
+  'test/resolve-client-ip-header.test.ts',
 ]
 
 /**
