@@ -95,7 +95,7 @@ const RULES = [
   [/^MAPPED_BLOCK$/, /./, 'static'],
 ]
 
-/** The function (or module-level const, class or `Class.method`) that line `line` (1-based) is in. */
+/** The function (or module-level const, class, `Class.method` or `object.method`) that line `line` (1-based) is in. */
 function enclosing(lines, line) {
   let method
   for (let k = line - 1; k >= 0; k--) {
@@ -104,7 +104,8 @@ function enclosing(lines, line) {
       /^(?:export )?(?:async )?function\s*\*?\s*(\w+)/.exec(l) ??
       /^(?:export )?(?:const|let|var) (\w+)\b/.exec(l) ??
       /^(?:export )?(?:abstract )?class (\w+)/.exec(l)
-    if (top) return method !== undefined && /class /.test(l) ? `${top[1]}.${method}` : top[1]
+    // A method of a class, or of an object literal bound to a const (a header reader's `read`).
+    if (top) return method !== undefined && (/class /.test(l) || /=\s*\{\s*$/.test(l)) ? `${top[1]}.${method}` : top[1]
     if (method === undefined) {
       const m = /^  (?:(?:public|private|static|get|set|readonly) )*(\w+)\s*\(/.exec(l)
       if (m && !/^(if|for|while|switch|catch|return|function)$/.test(m[1])) method = m[1]
