@@ -29,6 +29,7 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-edge.test.ts',
   'test/mutation-kills-proxy-protocol.test.ts',
   'test/mutation-kills-ip.test.ts',
+  'test/mutation-kills-readers.test.ts',
   'test/walk-state.test.ts',
   'test/resolve-client-ip-header.test.ts',
 ]

@@ -3,6 +3,7 @@
  * ip-backward.ts) found unpinned (docs/mutation-testing.md), each found by
  * scripts/mutation-differential.mjs and written here as a row through the public API:
  *
+ * - IPv6 text one group too long with its IPv4 tail, or with a colon before its zone: no address;
  * - IPv6 text whose `::` stands for part of a zero run, or for one group at either end: its
  *   canonical form is built, never the input sliced, on every path (canonicalizeIp, a header
  *   item alone and after another, the socket peer);
@@ -25,6 +26,9 @@ const canonical: [name: string, text: string, want: string | undefined][] = [
   ['a canonical compressed address', '2001:db8::1:0:0:1', '2001:db8::1:0:0:1'],
   ['a dot before three octets', '.2.3.4', undefined],
   ['an empty last octet', '1.2.3.', undefined],
+  ['an embedded IPv4 tail after seven groups and a "::"', '1::2:3:4:5:6:7:1.2.3.4', undefined],
+  ['a colon before the zone', '1::2:%eth0', undefined],
+  ['a colon before the zone of a link-local address', 'fe80::1:%eth0', undefined],
 ]
 
 describe('canonical text is built where the input is not canonical', () => {
@@ -51,6 +55,7 @@ const refused: [name: string, entry: string, reason: string][] = [
   ['a hexadecimal middle octet', '1.2.0x3.4', 'ipv4-hex'],
   ['a hexadecimal last octet with a prefix', '1.2.3.0x5/32', 'ipv4-hex'],
   ['a letter after the last octet', '1.2.3.4x', 'invalid-address'],
+  ['nine groups, an IPv4 tail after seven and a "::"', '1::2:3:4:5:6:7:1.2.3.4', 'invalid-address'],
 ]
 
 describe('why an almost-IPv4 entry is refused', () => {
