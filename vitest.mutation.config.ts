@@ -30,6 +30,8 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-proxy-protocol.test.ts',
   'test/mutation-kills-ip.test.ts',
   'test/mutation-kills-readers.test.ts',
+  'test/mutation-kills-parse.test.ts',
+  'test/presets.test.ts',
   'test/walk-state.test.ts',
   'test/resolve-client-ip-header.test.ts',
 ]
