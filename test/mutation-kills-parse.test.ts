@@ -6,7 +6,8 @@
  * and a brand that does not hold a policy's internals refused with the library's own message.
  */
 import { describe, expect, it } from 'vitest'
-import { TrustProxyError, parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+import { TrustProxyError, parseTrustProxy, refreshPresets, resolveClient, resolveClientIp } from '../src/index.js'
+import { fastly } from '../src/presets/data/fastly.js'
 
 function refusal(value: unknown): TrustProxyError {
   try {
@@ -72,6 +73,26 @@ describe('warnings: once per pair, capped per kind', () => {
     expect(list).toHaveLength(21)
     expect(list.slice(0, 20).map((w) => w.entry)).toEqual(inner.slice(0, 20))
     expect(list[20]).toEqual({ message: 'and 5 more "nested" warnings like the ones above' })
+  })
+})
+
+describe('a preset whose own ranges nest', () => {
+  // A refreshed list may hold a range and a wider one around it: that is one entry's business,
+  // not a nested entry. The list is served by a fetch of our own, and the shipped data restored.
+  const serve = (ranges: readonly string[]) => async () =>
+    new Response(JSON.stringify({ addresses: ranges.filter((r) => !r.includes(':')), ipv6_addresses: ranges.filter((r) => r.includes(':')) }))
+  it('is not warned as nested in itself', async () => {
+    const inner = fastly.ranges.find((r) => !r.includes(':') && Number(r.split('/')[1]) < 24)!
+    const nestedInside = inner.replace(/\/\d+$/, '/24')
+    try {
+      const report = await refreshPresets({ names: ['fastly'], fetch: serve([...fastly.ranges, nestedInside]), taken: fastly.taken })
+      expect(report.results[0]).toMatchObject({ ok: true, changed: true })
+      expect(parseTrustProxy('fastly').warnings).toEqual([])
+      expect(parseTrustProxy(`fastly, ${nestedInside}`).warnings.map((w) => [w.code, w.entry])).toEqual([['nested', nestedInside]])
+    } finally {
+      const back = await refreshPresets({ names: ['fastly'], fetch: serve(fastly.ranges), taken: fastly.taken })
+      expect(back.results[0]!.ok).toBe(true)
+    }
   })
 })
 
