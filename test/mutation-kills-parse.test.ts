@@ -8,6 +8,9 @@
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, parseTrustProxy, refreshPresets, resolveClient, resolveClientIp } from '../src/index.js'
 import { fastly } from '../src/presets/data/fastly.js'
+// Only to put the shipped data object back (refreshPresets builds a new one, without `via`):
+// the mutation set runs its files in one module registry (isolate: false).
+import { swapPreset } from '../src/presets/registry.js'
 
 function refusal(value: unknown): TrustProxyError {
   try {
@@ -90,8 +93,7 @@ describe('a preset whose own ranges nest', () => {
       expect(parseTrustProxy('fastly').warnings).toEqual([])
       expect(parseTrustProxy(`fastly, ${nestedInside}`).warnings.map((w) => [w.code, w.entry])).toEqual([['nested', nestedInside]])
     } finally {
-      const back = await refreshPresets({ names: ['fastly'], fetch: serve(fastly.ranges), taken: fastly.taken })
-      expect(back.results[0]!.ok).toBe(true)
+      swapPreset(fastly)
     }
   })
 })
