@@ -32,6 +32,7 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-readers.test.ts',
   'test/mutation-kills-parse.test.ts',
   'test/mutation-kills-ranges.test.ts',
+  'test/mutation-kills-resolve.test.ts',
   'test/presets.test.ts',
   'test/walk-state.test.ts',
   'test/resolve-client-ip-header.test.ts',
