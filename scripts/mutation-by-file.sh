@@ -29,6 +29,13 @@ done
   "src/ranges.ts,src/cidr.ts,src/named-ranges.ts"
   "src/walk.ts,src/resolve.ts,src/audit.ts"
 )
+# A file of the mutate list that no group holds is left out of the run: say so.
+node -e '
+  const c = JSON.parse(require("fs").readFileSync("stryker.config.json", "utf8"))
+  const held = new Set(process.argv.slice(1).flatMap((g) => g.split(",")))
+  const missing = c.mutate.filter((f) => !held.has(f))
+  if (missing.length > 0) console.error(`mutation-by-file: not in any group, not run: ${missing.join(" ")}`)
+' "${groups[@]}"
 for group in "${groups[@]}"; do
   name=$(echo "$group" | sed 's#src/##g; s#\.ts##g; s#/#-#g; s#,#+#g')
   node -e '

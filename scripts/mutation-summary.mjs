@@ -29,6 +29,8 @@ const GROUPS = {
   unreachable: 'a value the surrounding code never produces',
   work: 'work done or skipped whose result is not used',
   same: 'the same value by another way',
+  cached: 'a module-level value computed on first use: the runs (isolate: false) computed it before the mutant was active',
+  leak: 'a depth counter not given back: later walks run one level deeper, with fresh state, to the same answer',
 }
 
 /**
@@ -123,7 +125,63 @@ const RULES = [
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
   [/^TrustPolicy\.constructor$/, /^set: kind === 'ranges' \? set : undefined,$/, 'same'],
-  //@RANGES@
+// cidr.ts: range entries.
+  [/^RangeScratch$/, /^(family: 4 \| 6 = 4|v4 = 0|w[0-3] = 0|prefix = 0|zone = ''|hostBits = false)$/, 'static'],
+  [/^isHostPort$/, /^while \(i < end && \(s\.charCodeAt\(i\) === 46 \|\| \(s\.charCodeAt\(i\) >= 48 && s\.charCodeAt\(i\) <= 57\)\)\) i\+\+$/, 'oob', /^(ConditionalExpression -> true|EqualityOperator -> i <= end)$/],
+  [/^isHostPort$/, /^if \(i === 0 \|\| i >= end \|\| s\.charCodeAt\(i\) !== 58\) return false$/, 'unreachable', /^(ConditionalExpression -> false|EqualityOperator -> i > end)$/],
+  [/^allDigits$/, /^for \(let i = from; i < to; i\+\+\) \{$/, 'oob'],
+  [/^parseRangeEntry$/, /^\? \{ family: 4, v4: r\.v4, w: \[0, 0, 0, 0\], prefix: r\.prefix, zone: '' \}$/, 'work'],
+  [/^parseRangeInto$/, /^const aEnd = slash < 0 \? entry\.length : slash$/, 'twice'],
+  [/^parseRangeInto$/, /^const zoned = pct >= 0 && pct < aEnd$/, 'unreachable', /^EqualityOperator -> pct <= aEnd$/],
+  [/^parseRangeInto$/, /^if \(colon >= 0 && colon < aEnd\) \{$/, 'unreachable', /^EqualityOperator -> colon <= aEnd$/],
+  [/^parseRangeInto$/, /^if \(slash >= 0\) \{$/, 'unreachable', /^EqualityOperator -> slash > 0$/],
+  [/^parseRangeInto$/, /^(digitSuffix = true|const asWritten = !mapped && !hostBits && \(slash < 0 \|\| \(prefix !== 32 && digitSuffix\)\))$/, 'slice'],
+  [/^parseRangeInto$/, /^for \(let i = from; i < to && prefix <= bits; i\+\+\) prefix = prefix \* 10 \+ entry\.charCodeAt\(i\) - 48$/, 'twice', /^ConditionalExpression -> true$/],
+  // ranges.ts (or wherever RangeList and RangeSet land): compiled range sets.
+  [/^maskBits$/, /^if \(bits >= 32\) return 0xffffffff$/, 'same'],
+  [/^(compare6|cmp6)$/, /^(if \((a[0-2]|x) !== (b[0-2])\) return (a[0-2]|x) < b[0-2] \? -1 : 1|return (a3|x) === b3 \? 0 : (a3|x) < b3 \? -1 : 1)$/, 'after'],
+  [/^RangeList\.(order4|order6)$/, /^if \(this\.sorted[46] !== undefined\) return this\.sorted[46]$/, 'fast'],
+  [/^RangeList\.(order4|order6)$/, /^if \(n <= 1 << 1[56]\) \{$/, 'sort', /^(ConditionalExpression -> false|EqualityOperator -> n (<|>) 1 << 1[56])$/],
+  [/^RangeList\.(order4|order6)$/, /^for \(let k = 0; k < n; k\+\+\) (keys|order)\[k\] = /, 'oob'],
+  [/^RangeList\.order6$/, /^(for \(let a = 0; a < n; \) \{|while \(b < n && s\[order\[b\]! \* 4\] === top\) b\+\+|if \(b - a > 16\) order\.set\(Array\.from\(order\.subarray\(a, b\)\)\.sort\(cmp\), a\))$/, 'sort'],
+  [/^RangeList\.order6$/, /^for \(let i = a \+ 1; i < b; i\+\+\) \{$/, 'work', /^ArithmeticOperator -> a - 1$/],
+  [/^RangeList\.order6$/, /^while \(j >= a && cmp\(order\[j\]!, x\) > 0\) \{$/, 'sort', /^EqualityOperator -> cmp\(order\[j\]!, x\) >= 0$/],
+  [/^joins6At$/, /^return carry === 0$/, 'unreachable'],
+  [/^RangeSet\.constructor$/, /^let lastEnd = -1$/, 'static'],
+  [/^RangeSet\.constructor$/, /^if \(end > lastEnd\) e4\[n - 1\] = bias\(\(lastEnd = end\)\)$/, 'sort'],
+  [/^RangeSet\.constructor$/, /^this\.e[46] = e[46]\.slice\(0, n( \* 4)?\)$/, 'work'],
+  [/^RangeSet\.constructor$/, /^for \(let k = 0; k < o6\.length; k\+\+\) \{$/, 'oob'],
+  [/^RangeSet\.constructor$/, /^for \(let w = 0; w < 4; w\+\+\) \{$/, 'work'],
+  [/^RangeSet\.coversAllIPv4$/, /^return this\.s4\.length === 1 && this\.s4\[0\] === BOTTOM && this\.e4\[0\] === TOP$/, 'twice'],
+  [/^RangeSet\.coversAllIPv6$/, /^if \(n < 1 \|\| n > 2 \|\| cmp6\(s, 0, BOTTOM, BOTTOM, BOTTOM, BOTTOM\) !== 0\) return false$/, 'twice', /^ConditionalExpression -> false$/],
+  [/^RangeSet\.(has4|has6)$/, /^if \(n <= LINEAR_MAX\) \{$/, 'search'],
+  [/^RangeSet\.(has4|has6)$/, /^(let hi = n - 1|for \(let k = 0; k < n; k\+\+\)( if \(b >= s\[k\]! && b <= e\[k\]!\) return true| \{))$/, 'oob'],
+  [/^RangeSet\.has6$/, /^if \(zone !== ''\) \{$/, 'work'],
+  [/^inCidr6$/, /^for \(let k = 0; k < 4; k\+\+\) \{$/, 'oob'],
+  [/^cidrBig$/, /^if \(c\.family === 4\) v = BigInt\(c\.v4 >>> 0\)$/, 'unreachable'],
+// walk.ts: the walk and its state.
+  [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false)$/, 'static'],
+  [/^(callTrust|releaseWalk)$/, /^(\} finally \{|depth--|export function releaseWalk\(\): void \{)$/, 'leak'],
+  [/^parsePeer$/, /^return readIPv4Item\(out, remote, end\) === -1 \|\| readIPv6Item\(out, remote, end\) === -1 \|\| parseItem\(out, remote, 0, end\)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> readIPv4Item\(out, remote, end\) === -1 && )/],
+  [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
+  [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],
+  [/^splitPolicy$/, /^(const branded = typeof policy === 'object' && policy !== null \? policy\[POLICY\] : undefined|if \(branded !== undefined && typeof branded\.kind === 'number'\) return branded)$/, 'fast', /^(ConditionalExpression -> false|StringLiteral -> "")$/],
+  [/^splitPolicy$/, /^if \(internals !== undefined\) return internals$/, 'unreachable'],
+  [/^resolveClientIp$/, /^const fn = internals === undefined \? \(policy as TrustFunction\) : undefined$/, 'work'],
+  [/^resolveClientIp$/, /^const reader = options === undefined \|\| options\.header === undefined \? xForwardedForReader : addressReader\(options\.header\)$/, 'fast'],
+  // resolve.ts: the detailed result.
+  [/^rightmostItem$/, /^const item = comma < 0 \? s : s\.slice\(comma \+ 1\)$/, 'same', /^ConditionalExpression -> false$/],
+  [/^rightmostItem$/, /^const last = item\.charCodeAt\(item\.length - 1\)$/, 'fast'],
+  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'fast', /^(ConditionalExpression -> false|EqualityOperator -> last <= 32)$/],
+  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'same', /^(EqualityOperator -> (first|last) (<=|>=) 127)$/],
+  [/^resolveClient$/, /^const hop0 = pc === undefined \? undefined : proxyHopZero\(pc, req\?\.remoteAddress\)$/, 'unreachable'],
+  [/^resolveClient$/, /^const internals = walkedPolicy === policy \? ownInternals : splitPolicy\(walkedPolicy\)$/, 'fast'],
+  [/^resolveClient$/, /^const fn = internals === undefined \? \(walkedPolicy as TrustFunction\) : undefined$/, 'work'],
+  [/^resolveClient$/, /^const fromEdge = w\.edgeHop >= 0 \|\| \(!w\.malformed && trustedHops > 0 && edge\.trust\(chain\[trustedHops\], 0\)\)$/, 'twice'],
+  [/^resolveClient$/, /^if \(hop0\?\.used === true && \(\(pc!\.header\?\.tlv\?\.ssl\?\.client \?\? 0\) & 1\) === 1\) protocol = 'https'$/, 'unreachable', /^OptionalChaining -> /],
+  [/^resolveClient$/, /^\} finally \{$/, 'leak'],
+  [/^isLocalPeer$/, /^localRanges \?\?= parseTrustProxy\('private'\)$/, 'cached'],
+
 ]
 
 /** The function (or module-level const, class, `Class.method` or `object.method`) that line `line` (1-based) is in. */
