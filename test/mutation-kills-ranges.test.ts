@@ -78,8 +78,28 @@ describe('IPv6 ranges in any order', () => {
     ['equal starts, the ends apart in the last word', ['fd00::1', '2001:db8::/112', '2001:db8::/104'], '2001:db8::/112', '2001:db8::/104'],
     ['equal starts, the wider first', ['2001:db8::/40', '2001:db8::/48'], '2001:db8::/48', '2001:db8::/40'],
     ['an inner range whose top word is above the outer start', ['::/15', '0:1::/32'], '0:1::/32', '::/15'],
+    // An earlier range whose end words are all ones in the word that decides: read by mistake, it would decide.
+    ['equal starts, the ends apart in the third word, after a range ending in ones there', ['fd00:0:0:0:ffff:ffff::', '2001:db8::/80', '2001:db8::/72'], '2001:db8::/80', '2001:db8::/72'],
+    ['equal starts, the ends apart in the last word, after a range ending in ones in the second', ['fd00:0:ffff:ffff::', '2001:db8::/112', '2001:db8::/104'], '2001:db8::/112', '2001:db8::/104'],
   ])('%s', (_name, list, entry, outer) => {
     expect(parseTrustProxy(list).warnings.map((w) => [w.code, w.entry, w.message])).toEqual([['nested', entry, `"${entry}" is already covered by "${outer}"`]])
+  })
+
+  it.each([
+    // name, list, an address the merged interval must hold
+    ['a join extended in the third word, after a range with ones there', ['1:0:0:0:ffff:ffff::', '2001:db8::/96', '2001:db8::1:0:0/96'], '2001:db8::1:0:5'],
+    ['a join extended in the last word, after a range with ones in the second', ['1:0:ffff:ffff::', '2001:db8::/112', '2001:db8::1:0/112'], '2001:db8::1:5'],
+    // Nine intervals or more are searched, not scanned: an interval nested in the last one must not hide it.
+    ['a range nested in the last interval, searched', ['0:1::1', '0:2::1', '0:3::1', '0:4::1', '0:5::1', '0:6::1', '0:7::1', '1:0:ffff:ffff::', '2001:db8::/112', '2001:db8::8/125'], '2001:db8::100'],
+  ])('%s', (_name, list, address) => {
+    const p = parseTrustProxy(list)
+    expect(p.trust(address, 0)).toBe(true)
+    for (const r of list) expect(p.trust(r.split('/')[0]!, 0), r).toBe(true)
+  })
+
+  it('a single address at the end of a range, then the range after it: one interval (trust-all)', () => {
+    const p = parseTrustProxy(['::/1', '7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '8000::/1'])
+    expect(p.warnings.map((w) => w.code).sort()).toEqual(['nested', 'trust-all'])
   })
 
   it('a first range at the address whose words are 0x80000000, 0, 0x80000000, 0, 0x80000000, 0, 0x80000000, 1', () => {
