@@ -77,6 +77,7 @@ function checkRanges(policy: TrustPolicy, header: string): void {
  */
 export function edgeRangesFor(header: string, edge: EdgeRanges | undefined): TrustPolicy | undefined {
   if (edge === undefined) {
+    if (header === 'x-forwarded-for') return undefined // the default, without a lookup
     if (!Object.prototype.hasOwnProperty.call(EDGE_HEADERS, header)) return undefined
     const preset = EDGE_HEADERS[header]
     if (preset === undefined) {

@@ -22,6 +22,7 @@ const READERS: Readonly<Record<string, HeaderReader>> = {
 
 /** The reader of a header (its lower-case name). */
 export function readerFor(name: string): HeaderReader {
+  if (name === 'x-forwarded-for') return xForwardedForReader // the default, without a lookup
   return Object.prototype.hasOwnProperty.call(READERS, name) ? READERS[name]! : singleAddressReader
 }
 
@@ -74,10 +75,26 @@ export type HeaderSource = HeadersLike | Record<string, string | string[] | unde
  * properties are read, so a header named `__proto__` or `constructor` is just absent.
  */
 export function getHeader(headers: unknown, name: string): string | string[] | undefined {
+  return readHeader(headers, isWebHeaders(headers), name)
+}
+
+/**
+ * Whether headers are read with `get(name)` (a Web `Headers`, or anything with `get`) rather than
+ * as Node's plain object. Asked once per request: for a plain object, `headers.get` is a lookup
+ * that misses all the way up the prototype chain, the most costly step of a header read.
+ */
+export function isWebHeaders(headers: unknown): boolean {
+  return typeof headers === 'object' && headers !== null && typeof (headers as HeadersLike).get === 'function' && !Array.isArray(headers)
+}
+
+/** {@link getHeader} once {@link isWebHeaders} has been asked (`web`). */
+export function readHeader(headers: unknown, web: boolean, name: string): string | string[] | undefined {
+  return web ? getFromHeaders(headers as HeadersLike, name) : ownHeader(headers, name)
+}
+
+/** A header of Node's plain header object: an own string or array of strings, else absent. */
+function ownHeader(headers: unknown, name: string): string | string[] | undefined {
   if (headers === null || typeof headers !== 'object') return undefined
-  const get = (headers as HeadersLike).get
-  if (typeof get === 'function' && !Array.isArray(headers)) return getFromHeaders(headers, get, name)
-  // Small enough to be inlined where `name` is a constant, so the load below is a named one.
   const v = (headers as Record<string, unknown>)[name]
   // An absent header (most of those asked for) is settled by the one load; a value found on the
   // prototype chain (a polluted Object.prototype) is no header of this request.
@@ -86,9 +103,9 @@ export function getHeader(headers: unknown, name: string): string | string[] | u
 }
 
 /** A header from a Web `Headers` (or anything with `get`): its code may throw, which is "absent". */
-function getFromHeaders(headers: object, get: HeadersLike['get'], name: string): string | undefined {
+function getFromHeaders(headers: HeadersLike, name: string): string | undefined {
   try {
-    const v = get.call(headers, name)
+    const v = headers.get(name)
     return typeof v === 'string' ? v : undefined
   } catch {
     return undefined

@@ -35,15 +35,19 @@ export const MAX_LABEL = 63
  */
 export function isValidHost(h: string): boolean {
   if (typeof h !== 'string') return false
-  // A server sees the same few hosts on every request: the last valid one is not checked again.
-  if (h === lastValid) return true
+  // A server sees the same few hosts on every request: the last two valid ones are not checked
+  // again. Two, because a request behind a proxy has two (its Host, the proxy's own address, and
+  // the X-Forwarded-Host the client asked for), checked alternately: one would never hit.
+  if (h === lastValid || h === otherValid) return true
   if (!checkHost(h)) return false
+  otherValid = lastValid
   lastValid = h
   return true
 }
 
-/** The last host {@link isValidHost} accepted ('' is never valid). */
+/** The last two hosts {@link isValidHost} accepted ('' is never valid). */
 let lastValid = ''
+let otherValid = ''
 
 function checkHost(h: string): boolean {
   const n = h.length

@@ -59,6 +59,10 @@ export class Walk {
   /** The hop the walk stopped at because it is in `edge` (-1: none), and whether TRUST_PROXY trusts it. */
   edgeHop = -1
   edgeTrusted = false
+  /** When set (the audit record under a hop count), the walk says whether the socket peer is inside these ranges. */
+  local: PolicyInternals | null = null
+  /** The socket peer is in `local`, or has no address (a Unix socket). Read only when `local` was set. */
+  peerLocal = false
 }
 
 /** Walks by depth: a walk started from inside a trust function runs one level deeper. */
@@ -170,11 +174,13 @@ export function walk(
   if (remote === undefined || remote === null) {
     verifiedIsAddress = false
     w.peerTrusted = trustPeerWithoutAddress(w, policy, fn)
+    w.peerLocal = true // a Unix socket
   } else if (typeof remote !== 'string' || !parsePeer(hop, remote)) {
     w.malformedPeer = true
     return undefined
   } else {
     w.peerTrusted = trustHop(w, policy, fn, hop, 0)
+    if (w.local !== null) w.peerLocal = inRanges(w.local, hop)
   }
   const peer = verifiedIsAddress && (chain !== null || !w.peerTrusted || !hasEntries) ? formatParsed(hop) : undefined
   if (chain !== null) chain.push(peer)

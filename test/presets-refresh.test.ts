@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fetchPreset, livePolicy, parseTrustProxy, presetInfo, refreshPresets, resolveClientIp, validatePresetRanges } from '../src/index.js'
 import { createResolver } from '../src/adapters/node.js'
+import { edgeHop } from '../src/cli/presets.js'
 import { ROOT, ensureBuilt } from './support/cli-run.js'
 
 const FIX = join(ROOT, 'test/fixtures/presets')
@@ -114,11 +115,15 @@ describe('refreshPresets', () => {
     expect(String(live)).toBe('loopback, cloudflare')
     expect(live.kind).toBe('ranges')
     expect(before.trust('203.0.113.9', 0)).toBe(false)
+    // The command line's "this hop is a provider's edge" finding follows the refresh too.
+    const viaNew = clientOf({ headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }, socket: { remoteAddress: '127.0.0.1' } })
+    expect(edgeHop(viaNew)).toMatchObject({ hop: 1, address: '203.0.113.9', preset: 'cloudflare' })
     // And back to the saved copy.
     const back = await refreshPresets({ names: ['cloudflare'], urls: cloudflareUrls('/cf4') })
     expect(back.results[0]).toMatchObject({ ok: true, changed: true, size: 22 })
     expect(live.trust('203.0.113.9', 1)).toBe(false)
     expect(resolveClientIp(live, '203.0.113.9', '198.51.100.1')).toBe('203.0.113.9')
+    expect(edgeHop({ ...viaNew, chain: ['127.0.0.1', '203.0.113.9'] })).toBeUndefined()
   })
 
   it('refreshes all four at once', async () => {

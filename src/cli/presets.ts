@@ -6,6 +6,7 @@
 import { type ClientInfo, EDGE_HEADERS, type PresetInfo, type TrustPolicy, parseTrustProxy, presetInfo } from '../index.js'
 import type { Finding, FindingInput } from './fixes.js'
 import { shellValue } from './fixes.js'
+import { presetGeneration } from '../presets/registry.js'
 import type { Style } from './style.js'
 
 /** The presets a policy names, in the order of its entries. */
@@ -41,11 +42,16 @@ export function presetJson(presets: readonly PresetInfo[]): object[] {
   return presets.map((p) => ({ name: p.name, title: p.title, size: p.size, ipv4: p.ipv4, ipv6: p.ipv6, taken: p.taken, age_days: p.ageDays, stale_after_days: p.staleAfterDays, stale: p.stale, sources: p.sources, via: p.via ?? null }))
 }
 
+/** The presets as policies, compiled once per preset generation (a refreshPresets() swaps the data). */
 let compiled: { name: string; title: string; policy: TrustPolicy }[] | undefined
+let compiledGeneration = -1
 
 /** The first hop of the request (the peer, or a hop the walk reached) inside a provider preset. */
 export function edgeHop(info: ClientInfo): { hop: number; address: string; preset: string; title: string } | undefined {
-  compiled ??= presetInfo().map((p) => ({ name: p.name, title: p.title, policy: parseTrustProxy(p.name) }))
+  if (compiled === undefined || compiledGeneration !== presetGeneration()) {
+    compiled = presetInfo().map((p) => ({ name: p.name, title: p.title, policy: parseTrustProxy(p.name) }))
+    compiledGeneration = presetGeneration()
+  }
   for (let hop = 0; hop < info.chain.length; hop++) {
     const address = info.chain[hop]
     if (address === undefined) continue
