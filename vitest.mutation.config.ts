@@ -27,6 +27,15 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-requests.test.ts',
   'test/mutation-kills-policy.test.ts',
   'test/mutation-kills-edge.test.ts',
+  'test/mutation-kills-proxy-protocol.test.ts',
+  'test/mutation-kills-ip.test.ts',
+  'test/mutation-kills-readers.test.ts',
+  'test/mutation-kills-parse.test.ts',
+  'test/mutation-kills-ranges.test.ts',
+  'test/mutation-kills-resolve.test.ts',
+  'test/presets.test.ts',
+  'test/walk-state.test.ts',
+  'test/resolve-client-ip-header.test.ts',
 ]
 
 /**

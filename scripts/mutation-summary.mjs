@@ -17,7 +17,7 @@ const UNDETECTED = new Set(['Survived', 'NoCoverage'])
 
 /** Why a surviving mutant is equivalent: the groups of docs/mutation-testing.md. */
 const GROUPS = {
-  fast: 'fast or general reader: a right-to-left reader that gives up leaves the item to the general reader, which reads it the same',
+  fast: 'fast or general path: a shortcut that gives up (or is skipped) leaves the input to the general code, which gives the same answer',
   slice: 'sliced or built canonical text: the same string',
   twice: 'a bound or condition checked again further on',
   oob: 'a read at the end of the range: the character there (a delimiter, or NaN past the string) fails the same test',
@@ -25,77 +25,168 @@ const GROUPS = {
   sort: "sort and merge details: V8's sort tests only < 0; keeping a maximum with >= or >",
   after: 'a comparison after !== : < and <= agree',
   parity: 'an arithmetic change that keeps the parity, the only thing tested',
-  static: 'state initialised at import and overwritten before it is read',
+  static: 'an initial value overwritten before it is read',
   unreachable: 'a value the surrounding code never produces',
   work: 'work done or skipped whose result is not used',
+  same: 'the same value by another way',
+  cached: 'a module-level value computed on first use: the runs (isolate: false) computed it before the mutant was active',
+  leak: 'a depth counter not given back: later walks run one level deeper, with fresh state, to the same answer',
 }
 
 /**
- * [function, code, group]: a survivor in a function whose name matches `function` (a module-level
- * const or class counts as a function; a method is `Class.method`), on a line whose code matches
- * `code`, is in `group`. Each was written after reading the survivors it covers.
+ * [function, code, group, change?]: a survivor in a function whose name matches `function` (a
+ * module-level const or class counts as a function; a method is `Class.method` or
+ * `object.method`), on a line whose code (trimmed) matches `code`, and, where given, whose
+ * `Mutator -> replacement` matches `change` (for a line where other mutants are killable), is in
+ * `group`. Each was written after reading the survivors
+ * it covers on the layout of 3 December 2026 (and, for the address and reader modules, checking
+ * them with scripts/mutation-differential.mjs); a line's code is matched whole where one mutant of
+ * it could be told apart from another, so that a changed line falls back to "not analysed".
  */
 const RULES = [
-  // ip: the address parser and its canonical text.
-  [/^(parseIPv6|parseAddress|compressedAsRfc5952|formatParsed|canonicalizeIp)$/, /P\.plain|canonical|digitBits|compressedAsRfc5952|tail >= 0|tail < 0|8 - P\.groups|P\.family === 4 \|\| compressed/, 'slice'],
-  [/^(longestZeroRun|formatIPv6)$/, /bestLen|k - start > bestLen|best < 0 \? 8/, 'slice'],
-  [/^(P|MAX_ITEM_LENGTH|HEX_VALUE|HEX1|HEX2|G)$/, /./, 'static'],
-  [/^parseAddress$/, /end - i > MAX_ENTRY_LENGTH|close === end|let close = i \+ 1|while \(close < end/, 'twice'],
-  [/^(parseItem|longestZeroRun|zeroRunLength|formatIPv6)$/, /while \(i < end && isOWS|while \(end > i && isOWS|k < 8/, 'oob'],
-  [/^scanIPv4$/, /if \(i >= end\) return -1|if \(i < end\) \{|i >= end \|\| s\.charCodeAt\(i\) !== 46/, 'oob'],
-  [/^scanIPv4$/, /if \(octet === 0\) return -1|if \(octet > 255\) return -1/, 'unreachable'],
-  [/^parseIPv6$/, /k < end && s\.charCodeAt\(k\) === 58|k \+ 1 >= end \|\| s\.charCodeAt\(k \+ 1\) !== 58|k < end && c === 46|\+\+k < end && s\.charCodeAt\(k\) === 58/, 'oob'],
-  [/^parseIPv6$/, /^if \(addrEnd < end\) \{/, 'work'],
-  [/^parseIPv6$/, /if \(n > 6\) return false|k === end \|\| s\.charCodeAt\(k\) === 37/, 'twice'],
-  [/^hexValue$/, /c < 128 \? HEX_VALUE/, 'oob'],
-  [/^parseAddress$/, /stop > 0/, 'unreachable'],
-  // ranges: the compiled range set.
-  [/^(LINEAR_MAX|RangeSet\.has4|RangeSet\.has6)$/, /LINEAR_MAX/, 'search'],
-  [/^(merge|RangeSet\.constructor|RangeSet)$/, /intervals\.sort|e > last\[1\]|end > e4\[last\]/, 'sort'],
-  [/^cmp6$/, /return x < b|x === b3 \? 0/, 'after'],
-  [/^(RangeSet\.constructor|RangeSet|RangeSet\.has4|RangeSet\.has6|inCidr6)$/, /k < n|let hi = n - 1|j < 4|k < 4|last >= 0 &&/, 'oob'],
-  [/^maskBits$/, /bits >= 32/, 'twice'],
-  [/^(RangeSet\.constructor|RangeSet|RangeSet\.has6)$/, /zone !== ''/, 'work'],
-  // headers: the cursor over X-Forwarded-For, Forwarded and single-address headers.
-  [/^(xffItem|overLong|readIPv4Item|readIPv6Item)$/, /const stop = end - MAX_ITEM - 1|k > stop|overLong|return end - k - 1 > MAX_ITEM/, 'twice'],
-  [/^(C|FW|text|pos|mode)$/, /./, 'static'],
-  [/^(readIPv4Item|readIPv6Item|openedText)$/, /./, 'fast'],
-  [/^openHeader$/, /pos = -1/, 'work'],
-  [/^openHeader$/, /value\.length === 0|m === MODE_SINGLE && value\.length > 1/, 'twice'],
-  [/^(openHeader|trimmed|parseForwardedElement)$/, /while \(k < text\.length && isOWS|while \(a < b && isOWS|while \(b > a && isOWS|while \(i < b|if \(i < b && s\.charCodeAt\(i\) === 34|i >= b \|\| s\.charCodeAt\(i\) !== 61|while \(ve > vs && isOWS/, 'oob'],
-  [/^xffItem$/, /C\.bad = true/, 'twice'],
-  [/^nextForwarded$/, /while \(j >= 0 && s\.charCodeAt\(j\) === 92/, 'oob'],
-  [/^nextForwarded$/, /FW\.forStart < 0|^C\.bad = true$/, 'twice'],
-  [/^nextForwarded$/, /\(k - 1 - j\) % 2 === 0/, 'parity'],
-  [/^parseForwardedElement$/, /FW\.(for|proto|host)Start >= 0\) return false|FW\.forEscaped = FW\.protoEscaped/, 'unreachable'],
-  [/^unescape$/, /k \+ 1 < b/, 'unreachable'],
-  [/^parseForwardedElement$/, /isTchar\(s\.charCodeAt\(i\)\) && s\.charCodeAt\(i\) !== 61/, 'twice'],
-  // resolve: the walk.
-  [/^(W|FORWARDING_HEADERS)$/, /./, 'static'],
-  [/^walk$/, /const xff = mode === MODE_XFF|if \(xff !== undefined\)|comma < -1|comma >= -1|parsed = true|last = comma < 0|last = pos < 0/, 'fast'],
-  [/^(resolveClientIp|resolveClient)$/, /p === undefined \? \(policy as TrustFunction\)/, 'work'],
-  [/^walk$/, /chain !== null \|\| !W\.peerTrusted|else if \(chain !== null && policy\._kind === KIND_RANGES\)/, 'work'],
-  [/^forwardedProtoHost$/, /FW\.protoStart >= 0|FW\.hostStart >= 0/, 'unreachable'],
-  [/^splitPolicy$/, /typeof policy === 'object' && policy !== null/, 'unreachable'],
-  // host: Host and X-Forwarded-Host validation.
-  [/^(isValidHost|hostNameEnd)$/, /if \(n === 0\) return false|if \(close < 0\) return false|if \(i < 0\) return false|let lastNumeric = false|> MAX_HOST_NAME\) return -1/, 'twice'],
-  [/^isValidHost$/, /lastIndexOf\('%', close\) > 0/, 'unreachable'],
-  // policy: parsing TRUST_PROXY.
-  [/^(TrustPolicy|TrustPolicy\.constructor|matchParsed|fromEntries|parseRangeEntry)$/, /this\._set = kind === 'ranges'|P\.zs === P\.ze \? '' : s\.slice|cidr = \{ family: 4, v4: net, w:|if \(c0 >= 48 && c0 <= 58\)/, 'work'],
-  [/^(describe|nestedWarnings)$/, /if \(typeof value === 'function'\) return 'function'|if \(outer!\.p === item\.p\) continue/, 'unreachable'],
-  [/^(fromString|unicodeSpace|trimSpace)$/, /while \((start < end|end > start|a < b|b > a|j < end|b < text\.length) && !?isSpace/, 'oob'],
-  [/^(isDigits|fromString|looksLikeHopCount|fromEntries)$/, /named !== undefined && Object|const isDigits|whole\.length > 1 && whole\[0\] === '0'|entries\.length > 1\)|\/\^\[\+-\]\|e\/i|return dot <= 0|if \(isList && entry\.indexOf/, 'twice'],
-  [/^(fromString|parseRangeEntry|NAMED)$/, /let lastComma = -1|let words: \[number|^const NAMED|^w: \[0, 0, 0, 0\],|^zone: '',/, 'static'],
-  [/^parseRangeEntry$/, /asWritten/, 'slice'],
-  [/^parseRangeEntry$/, /slash < 0 \?|pct >= 0/, 'twice'],
-  [/^nestedWarnings$/, /spans\.sort/, 'sort'],
-  [/^nestedWarnings$/, /const pair = item\.p\.entry \+ '\\u0000'/, 'unreachable'],
-  [/^collectOverlapWarnings$/, /const v[46]: Span/, 'work'],
-  [/^coversFamily$/, /next <= free\[1\]/, 'unreachable'],
-  [/^MAPPED_BLOCK$/, /./, 'static'],
+  // ip.ts: the address parser.
+  [/^ParsedAddress$/, /^(family: 4 \| 6 = 4|v4 = 0|w[0-3] = 0|input = ''|textStart = 0|textEnd = 0|zoneStart = 0|zoneEnd = 0|plainText = false|gapAt = -1|groupsWritten = 8)$/, 'static'],
+  [/^scanIPv4$/, /^if \(i < end\) \{$/, 'oob'],
+  [/^afterOctet$/, /^if \(\(c \| 0x20\) === 120 \/\* x \*\/ && i === octetStart \+ 1 && s\.charCodeAt\(octetStart\) === 48\) return IPV4_HEX$/, 'unreachable', /^ConditionalExpression -> true$/],
+  [/^parseIPv4$/, /^if \(stop < 0\) return stop$/, 'unreachable'],
+  [/^parseIPv4$/, /^while \(octetStart > i && s\.charCodeAt\(octetStart - 1\) !== 46\) octetStart--$/, 'twice', /^(EqualityOperator -> octetStart >= i|ConditionalExpression -> true)$/],
+  [/^parseIPv6$/, /^if \(k < end && s\.charCodeAt\(k\) === 58 \/\* : \*\/\) \{$|^if \(k \+ 1 >= end \|\| s\.charCodeAt\(k \+ 1\) !== 58\) return false$|^if \(\+\+k < end && s\.charCodeAt\(k\) === 58\) \{$/, 'oob'],
+  [/^parseIPv6$/, /^if \(k < end && c === 46 \/\* \. \*\/\) \{$/, 'unreachable'],
+  [/^parseIPv6$/, /^(let canonical = true|if \(k - start > 1 && s\.charCodeAt\(start\) === 48\) canonical = false|if \(\(digitBits & 0x20\) === 0\) canonical = false|out\.plainText = tail >= 0|if \(tail >= 0\) out\.textStart = tail|out\.plainText = canonical && tail < 0)$/, 'slice'],
+  [/^parseIPv6$/, /^if \(addrEnd < end\) \{$/, 'work'],
+  [/^parseAddress$/, /^(if \(end - i > MAX_ENTRY_LENGTH \|\| i >= end\) return false|while \(close < end && s\.charCodeAt\(close\) !== 93 \/\* \] \*\/\) close\+\+|if \(close === end\) return false)$/, 'twice'],
+  [/^parseAddress$/, /^let close = i \+ 1$/, 'oob'],
+  [/^parseAddress$/, /^if \(stop === end \|\| \(stop > 0 && isPort\(s, stop, end\)\)\) \{$/, 'unreachable'],
+  [/^setIPv4$/, /^out\.plainText = true$/, 'slice'],
+  [/^parseItem$/, /^if \(end - i > MAX_ITEM_LENGTH\) return false$/, 'unreachable'],
+  [/^parseItem$/, /^while \(i < end && isOWS\(s\.charCodeAt\(i\)\)\) i\+\+$/, 'oob'],
+  [/^parseItem$/, /^while \(end > i && isOWS\(s\.charCodeAt\(end - 1\)\)\) end--$/, 'twice'],
+  // ip-text.ts: canonical text.
+  [/^(longestZeroRun|zeroRunLength)$/, /^(for \(let k = 0; k < 8; \) \{|while \(k < 8 && g\[k\] === 0\) k\+\+)$/, 'oob'],
+  [/^compressedAsRfc5952$/, /^(function compressedAsRfc5952\(a: ParsedAddress\): boolean \{|return gap === longestZeroRun\(a\.groups\) && \(gap < 0 \|\| 8 - a\.groupsWritten === zeroRunLength\(a\.groups, gap\)\))$/, 'slice', /^(BlockStatement -> \{\}|ConditionalExpression -> false|LogicalOperator -> gap < 0 && |ArithmeticOperator -> 8 \+ a\.groupsWritten)/],
+  [/^formatParsed$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$/, 'slice'],
+  // ip-backward.ts: the right-to-left fast readers (every survivor checked with the differential script).
+  [/^(readIPv4Item|readIPv6Item)$/, /^while \((k > stop && k >= 0|k >= 0 && k > stop) && isOWS\(s\.charCodeAt\(k\)\)\) k--$/, 'twice'],
+  [/^readIPv4Item$/, /^(let c = k >= 0 \? s\.charCodeAt\(k\) : 0|c = --k >= 0 \? s\.charCodeAt\(k\) : 0|if \(c >= 48 && c <= 57\) \{|if \(c >= 48 && c <= 57\) return -2)$/, 'fast'],
+  [/^readIPv6Item$/, /^(if \(k >= 1 && s\.charCodeAt\(k\) === 58 && s\.charCodeAt\(k - 1\) === 58\) \{|if \(k < 0 \|\| hexValue\(s\.charCodeAt\(k\)\) < 0\) return -2|if \(k < 0 \|\| c !== 58 \/\* : \*\/\) break|if \(--k >= 0 && s\.charCodeAt\(k\) === 58\) \{|if \(k < 0 \|\| hexValue\(s\.charCodeAt\(k\)\) < 0\) break \/\/ the text starts with "::"|if \(\(w0 \| w1\) === 0 && \(w2 === 0xffff \|\| \(w2 \| w3\) === 0\)\) return -2)$/, 'fast'],
+  [/^readIPv6Item$/, /^(if \(digits === 0 \|\| n === 8\) return -2|\} else if \(k < 0 \|\| hexValue\(s\.charCodeAt\(k\)\) < 0\) \{)$/, 'twice'],
+  [/^readIPv6Item$/, /^(if \(gapAt >= 0\) \{|for \(let j = 0; j < left; j\+\+\) g\[j\] = g\[8 - n \+ j\]!)$/, 'work'],
+  [/^readIPv6Item$/, /^(let canonical = true|if \(digits > 1 && s\.charCodeAt\(k \+ 1\) === 48\) canonical = false|out\.plainText = canonical && \(digitBits & 0x20\) !== 0|out\.gapAt = gapAt < 0 \? -1 : n - gapAt)$/, 'slice'],
+  // readers/ and headers.ts: the header readers.
+  [/^forwardingHeaderName$/, /^if \(header === 'x-forwarded-for' \|\| header === 'forwarded' \|\| header === 'x-real-ip'\) return header$/, 'fast'],
+  [/^getFromHeaders$/, /^\} catch \{$/, 'same'],
+  [/^HeaderCursor$/, /^(text = ''|next = -1|entry = ''|start = 0|end = 0|problem = PROBLEM_NONE|repeated = false)$/, 'static'],
+  [/^openCursor$/, /^cursor\.next = -1$/, 'work'],
+  [/^openCursor$/, /^if \(value\.length === 0\) \{$/, 'twice'],
+  [/^openCursor$/, /^while \(k < text\.length && isOWS\(text\.charCodeAt\(k\)\)\) k\+\+$/, 'oob'],
+  [/^openCursor$/, /^return cursor\.next >= 0$/, 'unreachable'],
+  [/^singleAddressReader\.read$/, /^if \(cursor\.repeated\) cursor\.problem = PROBLEM_REPEATED$/, 'work'],
+  [/^xForwardedForReader\.read$/, /^(if \(comma < -1\) comma = readIPv6Item\(out, s, end\)|if \(comma >= -1\) \{)$/, 'fast'],
+  [/^forwardedReader\.protoHost$/, /^if \(!openCursor\(cursor, value, true\) \|\| !readElement\(cursor, p\)\) return \[undefined, undefined\]$/, 'same'],
+  [/^forwardedReader\.protoHost$/, /^p\.(proto|host)Start >= 0 \? paramText/, 'unreachable'],
+  [/^readElement$/, /^if \(k < limit\) break$/, 'twice'],
+  [/^readElement$/, /^while \(j >= 0 && s\.charCodeAt\(j\) === 92 \/\* \\ \*\/\) j--$/, 'oob'],
+  [/^readElement$/, /^if \(\(k - 1 - j\) % 2 === 0\) quoted = false$/, 'parity'],
+  [/^readElement$/, /^if \(!ok \|\| p\.forStart < 0\) \{$/, 'unreachable'],
+  [/^isTchar$/, /^return c < 128 && TCHAR\[c\] === 1$/, 'oob'],
+  [/^parseElement$/, /^p\.forEscaped = p\.protoEscaped = p\.hostEscaped = false$/, 'static'],
+  [/^parseElement$/, /^(while \(i < b\) \{|while \(i < b && isOWS\(s\.charCodeAt\(i\)\)\) i\+\+|while \(i < b && isTchar\(s\.charCodeAt\(i\)\)\) i\+\+ .*|if \(i === nameStart \|\| i >= b \|\| s\.charCodeAt\(i\) !== 61 \/\* = \*\/\) return false|if \(i < b && s\.charCodeAt\(i\) === 34 \/\* " \*\/\) \{|while \(i < b && s\.charCodeAt\(i\) !== 34\) \{|while \(ve > vs && isOWS\(s\.charCodeAt\(ve - 1\)\)\) ve--)$/, 'oob'],
+  [/^parseElement$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
+  [/^unescape$/, /^if \(s\.charCodeAt\(k\) === 92 && k \+ 1 < b\) k\+\+$/, 'unreachable'],
+  // host.ts: Host and X-Forwarded-Host validation.
+  [/^isValidHost$/, /^if \(h === lastValid\) return true$/, 'fast'],
+  [/^checkHost$/, /^(if \(n === 0\) return false|if \(close < 0\) return false|if \(i < 0\) return false)$/, 'twice'],
+  [/^checkHost$/, /^if \(h\.lastIndexOf\('%', close\) > 0 \|\| !parseIPv6\(literal, h, 1, close\) \|\| !isHost\(literal\)\) return false$/, 'unreachable'],
+  [/^hostNameEnd$/, /^if \(\(absolute \? i - 1 : i\) > MAX_HOST_NAME\) return -1$/, 'twice'],
+  [/^hostNameEnd$/, /^let lastNumeric = false$/, 'static'],
+// policy-parse.ts (or wherever the lexer and fromEntries land): parsing TRUST_PROXY.
+  [/^fromString$/, /^if \(comma >= 0 && comma < end\) throw new TrustProxyError\('empty-entry', '', comma, 'the list ends with a comma'\)$/, 'unreachable', /^(ConditionalExpression -> true|EqualityOperator -> comma (<=|>) )/],
+  [/^fromString$/, /^while \((start < end && isSpace\(raw\.charCodeAt\(start\)\)\) start\+\+|end > start && isSpace\(raw\.charCodeAt\(end - 1\)\)\) end--)$/, 'oob'],
+  [/^fromString$/, /^if \(whole\.length > 1 && whole\[0\] === '0'\) \{$/, 'unreachable'],
+  [/^fromString$/, /^for \(let m = entry\.exec\(raw\); m !== null && m\.index < end; m = entry\.exec\(raw\)\) \{$/, 'unreachable'],
+  [/^fromString$/, /^return fromEntries\(entries, entries\.texts\.length > 1\)$/, 'twice'],
+  [/^checkSeparator$/, /^if \(comma < 0 \|\| comma >= to\) return$/, 'twice'],
+  [/^checkSeparator$/, /^if \(comma >= 0 && comma < to\) throw new TrustProxyError/, 'unreachable', /^EqualityOperator -> comma <= to$/],
+  [/^looksLikeHopCount$/, /^if \(\/\^\[\+-\]\|e\/i\.test\(s\)\) return true$/, 'unreachable', /^Regex -> /],
+  [/^looksLikeHopCount$/, /^return dot <= 0 \|\| Number\(s\.slice\(0, dot\)\) <= MAX_HOPS$/, 'twice'],
+  [/^isDigits$/, /^const isDigits = \(s: string\): boolean => s\.length > 0 && \/\^\[0-9\]\+\$\/\.test\(s\)$/, 'twice'],
+  [/^(unicodeSpace|trimSpace)$/, /^while \((b < text\.length && !isSpace|a < b && isSpace|b > a && isSpace)/, 'oob'],
+  [/^fromEntries$/, /^if \(isList && entry\.indexOf\('\.'\) < 0 && entry\.indexOf\(':'\) < 0 && isDigits\(entry\)\) \{$/, 'twice', /^(ConditionalExpression -> true|EqualityOperator -> entry\.indexOf\('[.:]'\) <= 0|LogicalOperator -> isList \|\| |LogicalOperator -> isList && entry\.indexOf\('\.'\) < 0 \|\| )/],
+  [/^fromEntries$/, /^if \(c0 >= 48 && c0 <= 58\) \{$/, 'fast', /^(ConditionalExpression -> true|EqualityOperator -> c0 < 58)$/],
+  [/^fromEntries$/, /^multi\.push\(cidrs > 1\)$/, 'work'],
+  [/^(namedCidrs|presetCidrs)$/, /^if \(cidrs === undefined\) \{$/, 'fast'],
+  // policy-warnings.ts: nested entries and trust-all.
+  [/^collectOverlapWarnings$/, /^if \(owners\.multi\[item\]\) \{$/, 'work'],
+  [/^collectOverlapWarnings$/, /^const pair = item \* n \+ outer$/, 'same'],
+  [/^collectOverlapWarnings$/, /^let (outer|outerEnd) = -1$/, 'static'],
+  [/^collectOverlapWarnings$/, /^if \(outer < 0 \|\| list\.start4\[r\]! > outerEnd\) \{$/, 'twice'],
+  [/^collectOverlapWarnings$/, /^(for \(let k = 0; k < o6\.length; k\+\+\) \{|outer >= 0 &&)$/, 'oob'],
+  // policy.ts: the policy and its brand.
+  [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
+  [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
+  [/^TrustPolicy\.constructor$/, /^set: kind === 'ranges' \? set : undefined,$/, 'same'],
+// cidr.ts: range entries.
+  [/^RangeScratch$/, /^(family: 4 \| 6 = 4|v4 = 0|w[0-3] = 0|prefix = 0|zone = ''|hostBits = false)$/, 'static'],
+  [/^isHostPort$/, /^while \(i < end && \(s\.charCodeAt\(i\) === 46 \|\| \(s\.charCodeAt\(i\) >= 48 && s\.charCodeAt\(i\) <= 57\)\)\) i\+\+$/, 'oob', /^(ConditionalExpression -> true|EqualityOperator -> i <= end)$/],
+  [/^isHostPort$/, /^if \(i === 0 \|\| i >= end \|\| s\.charCodeAt\(i\) !== 58\) return false$/, 'unreachable', /^(ConditionalExpression -> false|EqualityOperator -> i > end)$/],
+  [/^allDigits$/, /^for \(let i = from; i < to; i\+\+\) \{$/, 'oob'],
+  [/^parseRangeEntry$/, /^\? \{ family: 4, v4: r\.v4, w: \[0, 0, 0, 0\], prefix: r\.prefix, zone: '' \}$/, 'work'],
+  [/^parseRangeInto$/, /^const aEnd = slash < 0 \? entry\.length : slash$/, 'twice'],
+  [/^parseRangeInto$/, /^const zoned = pct >= 0 && pct < aEnd$/, 'unreachable', /^EqualityOperator -> pct <= aEnd$/],
+  [/^parseRangeInto$/, /^if \(colon >= 0 && colon < aEnd\) \{$/, 'unreachable', /^EqualityOperator -> colon <= aEnd$/],
+  [/^parseRangeInto$/, /^if \(slash >= 0\) \{$/, 'unreachable', /^EqualityOperator -> slash > 0$/],
+  [/^parseRangeInto$/, /^(digitSuffix = true|const asWritten = !mapped && !hostBits && \(slash < 0 \|\| \(prefix !== 32 && digitSuffix\)\))$/, 'slice'],
+  [/^parseRangeInto$/, /^for \(let i = from; i < to && prefix <= bits; i\+\+\) prefix = prefix \* 10 \+ entry\.charCodeAt\(i\) - 48$/, 'twice', /^ConditionalExpression -> true$/],
+  // ranges.ts (or wherever RangeList and RangeSet land): compiled range sets.
+  [/^maskBits$/, /^if \(bits >= 32\) return 0xffffffff$/, 'same'],
+  [/^(compare6|cmp6)$/, /^(if \((a[0-2]|x) !== (b[0-2])\) return (a[0-2]|x) < b[0-2] \? -1 : 1|return (a3|x) === b3 \? 0 : (a3|x) < b3 \? -1 : 1)$/, 'after'],
+  [/^RangeList\.(order4|order6)$/, /^if \(this\.sorted[46] !== undefined\) return this\.sorted[46]$/, 'fast'],
+  [/^RangeList\.(order4|order6)$/, /^if \(n <= 1 << 1[56]\) \{$/, 'sort', /^(ConditionalExpression -> false|EqualityOperator -> n (<|>) 1 << 1[56])$/],
+  [/^RangeList\.(order4|order6)$/, /^for \(let k = 0; k < n; k\+\+\) (keys|order)\[k\] = /, 'oob'],
+  [/^RangeList\.order6$/, /^(for \(let a = 0; a < n; \) \{|while \(b < n && s\[order\[b\]! \* 4\] === top\) b\+\+|if \(b - a > 16\) order\.set\(Array\.from\(order\.subarray\(a, b\)\)\.sort\(cmp\), a\))$/, 'sort'],
+  [/^RangeList\.order6$/, /^for \(let i = a \+ 1; i < b; i\+\+\) \{$/, 'work', /^ArithmeticOperator -> a - 1$/],
+  [/^RangeList\.order6$/, /^while \(j >= a && cmp\(order\[j\]!, x\) > 0\) \{$/, 'sort', /^EqualityOperator -> cmp\(order\[j\]!, x\) >= 0$/],
+  [/^joins6At$/, /^return carry === 0$/, 'unreachable'],
+  [/^RangeList\.order4$/, /^idx\.sort\(\(a, b\) => this\.start4\[a\]! - this\.start4\[b\]! \|\| this\.prefix4\[a\]! - this\.prefix4\[b\]! \|\| a - b\)$/, 'unreachable', /^ArithmeticOperator -> a \+ b$/],
+  [/^RangeSet\.constructor$/, /^if \(compare6\(le\[j\]!, le\[j \+ 1\]!, le\[j \+ 2\]!, le\[j \+ 3\]!, e6\[i\]!, e6\[i \+ 1\]!, e6\[i \+ 2\]!, e6\[i \+ 3\]!\) > 0\) \{$/, 'sort', /^EqualityOperator -> /],
+  [/^RangeSet\.constructor$/, /^let lastEnd = -1$/, 'static'],
+  [/^RangeSet\.constructor$/, /^if \(end > lastEnd\) e4\[n - 1\] = bias\(\(lastEnd = end\)\)$/, 'sort'],
+  [/^RangeSet\.constructor$/, /^this\.e[46] = e[46]\.slice\(0, n( \* 4)?\)$/, 'work'],
+  [/^RangeSet\.constructor$/, /^for \(let k = 0; k < o6\.length; k\+\+\) \{$/, 'oob'],
+  [/^RangeSet\.constructor$/, /^for \(let w = 0; w < 4; w\+\+\) \{$/, 'work'],
+  [/^RangeSet\.coversAllIPv4$/, /^return this\.s4\.length === 1 && this\.s4\[0\] === BOTTOM && this\.e4\[0\] === TOP$/, 'twice'],
+  [/^RangeSet\.coversAllIPv6$/, /^if \(n < 1 \|\| n > 2 \|\| cmp6\(s, 0, BOTTOM, BOTTOM, BOTTOM, BOTTOM\) !== 0\) return false$/, 'twice', /^ConditionalExpression -> false$/],
+  [/^RangeSet\.(has4|has6)$/, /^if \(n <= LINEAR_MAX\) \{$/, 'search'],
+  [/^RangeSet\.(has4|has6)$/, /^(let hi = n - 1|for \(let k = 0; k < n; k\+\+\)( if \(b >= s\[k\]! && b <= e\[k\]!\) return true| \{))$/, 'oob'],
+  [/^RangeSet\.has6$/, /^if \(zone !== ''\) \{$/, 'work'],
+  [/^inCidr6$/, /^for \(let k = 0; k < 4; k\+\+\) \{$/, 'oob'],
+  [/^cidrBig$/, /^if \(c\.family === 4\) v = BigInt\(c\.v4 >>> 0\)$/, 'unreachable'],
+// walk.ts: the walk and its state.
+  [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false)$/, 'static'],
+  [/^(callTrust|releaseWalk)$/, /^(\} finally \{|depth--|export function releaseWalk\(\): void \{)$/, 'leak'],
+  [/^parsePeer$/, /^return readIPv4Item\(out, remote, end\) === -1 \|\| readIPv6Item\(out, remote, end\) === -1 \|\| parseItem\(out, remote, 0, end\)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> readIPv4Item\(out, remote, end\) === -1 && )/],
+  [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
+  [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],
+  [/^splitPolicy$/, /^(const branded = typeof policy === 'object' && policy !== null \? policy\[POLICY\] : undefined|if \(branded !== undefined && typeof branded\.kind === 'number'\) return branded)$/, 'fast', /^(ConditionalExpression -> false|StringLiteral -> "")$/],
+  [/^splitPolicy$/, /^if \(internals !== undefined\) return internals$/, 'unreachable'],
+  [/^resolveClientIp$/, /^const fn = internals === undefined \? \(policy as TrustFunction\) : undefined$/, 'work'],
+  [/^resolveClientIp$/, /^const reader = options === undefined \|\| options\.header === undefined \? xForwardedForReader : addressReader\(options\.header\)$/, 'fast'],
+  // resolve.ts: the detailed result.
+  [/^rightmostItem$/, /^const item = comma < 0 \? s : s\.slice\(comma \+ 1\)$/, 'same', /^ConditionalExpression -> false$/],
+  [/^rightmostItem$/, /^const last = item\.charCodeAt\(item\.length - 1\)$/, 'fast'],
+  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'fast', /^(ConditionalExpression -> false|EqualityOperator -> last <= 32)$/],
+  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'same', /^(EqualityOperator -> (first|last) (<=|>=) 127|ConditionalExpression -> true)$/],
+  [/^resolveClient$/, /^const hop0 = pc === undefined \? undefined : proxyHopZero\(pc, req\?\.remoteAddress\)$/, 'unreachable'],
+  [/^resolveClient$/, /^const internals = walkedPolicy === policy \? ownInternals : splitPolicy\(walkedPolicy\)$/, 'fast'],
+  [/^resolveClient$/, /^const fn = internals === undefined \? \(walkedPolicy as TrustFunction\) : undefined$/, 'work'],
+  [/^resolveClient$/, /^const fromEdge = w\.edgeHop >= 0 \|\| \(!w\.malformed && trustedHops > 0 && edge\.trust\(chain\[trustedHops\], 0\)\)$/, 'twice'],
+  [/^resolveClient$/, /^if \(hop0\?\.used === true && \(\(pc!\.header\?\.tlv\?\.ssl\?\.client \?\? 0\) & 1\) === 1\) protocol = 'https'$/, 'unreachable', /^OptionalChaining -> /],
+  [/^resolveClient$/, /^\} finally \{$/, 'leak'],
+  [/^isLocalPeer$/, /^localRanges \?\?= parseTrustProxy\('private'\)$/, 'cached'],
+
 ]
 
-/** The function (or module-level const, class or `Class.method`) that line `line` (1-based) is in. */
+/** The function (or module-level const, class, `Class.method` or `object.method`) that line `line` (1-based) is in. */
 function enclosing(lines, line) {
   let method
   for (let k = line - 1; k >= 0; k--) {
@@ -104,7 +195,8 @@ function enclosing(lines, line) {
       /^(?:export )?(?:async )?function\s*\*?\s*(\w+)/.exec(l) ??
       /^(?:export )?(?:const|let|var) (\w+)\b/.exec(l) ??
       /^(?:export )?(?:abstract )?class (\w+)/.exec(l)
-    if (top) return method !== undefined && /class /.test(l) ? `${top[1]}.${method}` : top[1]
+    // A method of a class, or of an object literal bound to a const (a header reader's `read`).
+    if (top) return method !== undefined && (/class /.test(l) || /=\s*\{\s*$/.test(l)) ? `${top[1]}.${method}` : top[1]
     if (method === undefined) {
       const m = /^  (?:(?:public|private|static|get|set|readonly) )*(\w+)\s*\(/.exec(l)
       if (m && !/^(if|for|while|switch|catch|return|function)$/.test(m[1])) method = m[1]
@@ -113,8 +205,8 @@ function enclosing(lines, line) {
   return '(module)'
 }
 
-function groupOf(fn, code) {
-  for (const [f, re, g] of RULES) if (f.test(fn) && re.test(code)) return g
+function groupOf(fn, code, change) {
+  for (const [f, re, g, only] of RULES) if (f.test(fn) && re.test(code) && (only === undefined || only.test(change))) return g
   return undefined
 }
 
@@ -136,7 +228,7 @@ for (const [name, f] of Object.entries(report.files).sort()) {
       const code = (lines[line - 1] ?? '').trim()
       const fn = enclosing(lines, line)
       const end = m.location.end.line === line ? '' : m.location.end.line + ':'
-      open.push({ group: groupOf(fn, code), file: name, fn, line, col: `${m.location.start.column}-${end}${m.location.end.column}`, mutator: m.mutatorName, replacement: m.replacement, status: m.status, code })
+      open.push({ group: groupOf(fn, code, `${m.mutatorName} -> ${m.replacement}`), file: name, fn, line, col: `${m.location.start.column}-${end}${m.location.end.column}`, mutator: m.mutatorName, replacement: m.replacement, status: m.status, code })
     }
   }
   const detected = c.killed + c.timeout

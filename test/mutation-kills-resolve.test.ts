@@ -1,0 +1,75 @@
+/**
+ * resolveClient and resolveClientIp at the edges the mutation run of walk.ts and resolve.ts found
+ * unpinned (docs/mutation-testing.md), through the public API:
+ *
+ * - X-Forwarded-Proto and X-Forwarded-Host: the right-most item, trimmed of the white space a
+ *   proxy may leave around it;
+ * - a provider header behind the edge: the anomalies found before it are kept, and a socket peer
+ *   that is the edge and that TRUST_PROXY trusts is believed for X-Forwarded-Proto;
+ * - a Unix socket peer that is the edge: the walk stops there;
+ * - a socket address with a comma is no address, and a policy that is undefined is refused with
+ *   the library's own message;
+ * - a header that is called `undefined` is no forwarding header.
+ */
+import { describe, expect, it } from 'vitest'
+import { parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+
+const loopback = parseTrustProxy('loopback')
+
+describe('the right-most X-Forwarded-Proto and X-Forwarded-Host item, trimmed', () => {
+  it.each([
+    // name, X-Forwarded-Proto, X-Forwarded-Host, the protocol and host believed
+    ['an empty item before it', ',https', ',a.example', 'https', 'a.example'],
+    ['a space before it', ' https', ' a.example', 'https', 'a.example'],
+    ['a space after it', 'https ', 'a.example ', 'https', 'a.example'],
+    ['tabs around the last of two', 'http,\thttps\t', 'b.example,\ta.example\t', 'https', 'a.example'],
+    ['plain', 'https', 'a.example:8443', 'https', 'a.example:8443'],
+  ])('%s', (_name, proto, host, protocol, wantHost) => {
+    const info = resolveClient(loopback, { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '192.0.2.1', 'x-forwarded-proto': proto, 'x-forwarded-host': host } })
+    expect(info.protocol).toBe(protocol)
+    expect(info.host).toBe(wantHost)
+    expect(info.anomalies).toEqual([])
+  })
+})
+
+describe('a provider header and the edge', () => {
+  const EDGE = '198.51.100.0/24'
+  it('the anomalies found before the edge header are kept (a hop count and a public edge peer)', () => {
+    const info = resolveClient(parseTrustProxy('1'), { remoteAddress: '198.51.100.5', headers: { 'x-client-ip': '203.0.113.9' } }, { header: 'x-client-ip', edge: EDGE })
+    expect(info.ip).toBe('203.0.113.9')
+    expect(info.anomalies).toEqual(['hop-count-public-peer'])
+  })
+
+  it.each([
+    // TRUST_PROXY, whether the edge peer's X-Forwarded-Proto is believed
+    [`loopback, ${EDGE}`, 'https'],
+    ['loopback', 'http'],
+  ])('an edge peer under TRUST_PROXY=%s: X-Forwarded-Proto gives %s', (trust, protocol) => {
+    const info = resolveClient(parseTrustProxy(trust), { remoteAddress: '198.51.100.5', headers: { 'x-client-ip': '203.0.113.9', 'x-forwarded-proto': 'https' } }, { header: 'x-client-ip', edge: EDGE })
+    expect(info.ip).toBe('203.0.113.9')
+    expect(info.protocol).toBe(protocol)
+    expect(info.anomalies).not.toContain('forwarded-by-untrusted-peer')
+  })
+
+  it('a Unix socket peer that is the edge: the walk stops there, X-Forwarded-For unread', () => {
+    const info = resolveClient(parseTrustProxy('unix'), { remoteAddress: undefined, headers: { 'x-client-ip': '192.0.2.1', 'x-forwarded-for': '198.51.100.7' } }, { header: 'x-client-ip', edge: 'unix' })
+    expect(info).toMatchObject({ ip: '192.0.2.1', chain: [undefined, '192.0.2.1'], trustedHops: 1, source: 'x-client-ip' })
+  })
+})
+
+describe('what is not a socket address or a policy', () => {
+  it.each([['1,2.3.4.5'], ['1,2001:db8::1'], ['2.3.4.5,'], [' 2.3.4.5 ,1.1.1.1']])('a socket address with a comma: %j', (remote) => {
+    expect(resolveClientIp(parseTrustProxy('false'), remote)).toBeUndefined()
+    expect(resolveClient(parseTrustProxy('false'), { remoteAddress: remote }).anomalies).toEqual(['malformed-peer'])
+  })
+
+  it('an undefined policy is refused with the library\'s message', () => {
+    expect(() => resolveClientIp(undefined as never, '10.0.0.1')).toThrow(/policy must be a TrustPolicy/)
+    expect(() => resolveClient(undefined as never, { remoteAddress: '10.0.0.1' })).toThrow(/policy must be a TrustPolicy/)
+  })
+
+  it('a header called "undefined" is no forwarding header', () => {
+    expect(resolveClient(loopback, { remoteAddress: '192.0.2.9', headers: { undefined: '1' } }).anomalies).toEqual([])
+    expect(resolveClient(loopback, { remoteAddress: '127.0.0.1', headers: { undefined: '1' } }).anomalies).toEqual([])
+  })
+})
