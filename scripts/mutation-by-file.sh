@@ -25,8 +25,8 @@ done
   "src/ip.ts,src/ip-text.ts,src/ip-backward.ts"
   "src/headers.ts,src/readers/reader.ts,src/readers/x-forwarded-for.ts,src/readers/forwarded.ts,src/readers/single.ts"
   "src/host.ts"
-  "src/policy.ts,src/policy-parse.ts,src/policy-error.ts,src/policy-warnings.ts"
-  "src/ranges.ts,src/cidr.ts,src/named-ranges.ts"
+  "src/policy.ts,src/policy-text.ts,src/policy-parse.ts,src/policy-entries.ts,src/policy-error.ts,src/policy-warnings.ts"
+  "src/range-math.ts,src/range-list.ts,src/ranges.ts,src/cidr.ts,src/named-ranges.ts"
   "src/walk.ts,src/resolve.ts,src/audit.ts"
 )
 # A file of the mutate list that no group holds is left out of the run: say so.
