@@ -27,7 +27,7 @@ done
   "src/host.ts"
   "src/policy.ts,src/policy-text.ts,src/policy-parse.ts,src/policy-entries.ts,src/policy-error.ts,src/policy-warnings.ts"
   "src/range-math.ts,src/range-list.ts,src/ranges.ts,src/cidr.ts,src/named-ranges.ts"
-  "src/walk.ts,src/resolve.ts,src/audit.ts"
+  "src/walk.ts,src/resolve.ts,src/record-steps.ts,src/audit.ts"
 )
 # A file of the mutate list that no group holds is left out of the run: say so.
 node -e '
