@@ -75,7 +75,8 @@ class Kept {
   readonly list = new RangeList()
   readonly ranges: string[] = []
   readonly written: string[] = []
-  readonly multi: boolean[] = []
+  /** How many ranges each kept entry holds (a name or preset holds several). */
+  readonly rangeCount: number[] = []
   readonly seen = new Map<string, number>()
   /** Repeats, as pairs of (entry index, index of the kept entry it repeats). */
   readonly repeats: number[] = []
@@ -92,7 +93,7 @@ class Kept {
     this.seen.set(text, owner)
     this.ranges.push(text)
     this.written.push(entry)
-    this.multi.push(cidrs > 1)
+    this.rangeCount.push(cidrs)
     return owner
   }
 
@@ -129,14 +130,14 @@ export function fromEntries(entries: EntryList, isList: boolean): TrustPolicy {
       addRange(kept, warnings, entry, k, positions[k]!)
     }
   }
-  const { list, written, multi, repeats } = kept
+  const { list, written, rangeCount, repeats } = kept
   for (let r = 0; r < repeats.length; r += 2) {
     const entry = texts[repeats[r]!]!
     const prev = written[repeats[r + 1]!]!
     warnings.add('duplicate', entry, () => `"${entry}" repeats "${prev}"`)
   }
   const set = new RangeSet(list)
-  collectOverlapWarnings(list, { written, multi }, set, warnings)
+  collectOverlapWarnings(list, { written, rangeCount }, set, warnings)
   return new TrustPolicy('ranges', undefined, kept.ranges, set, kept.unix, warnings.done())
 }
 

@@ -47,11 +47,11 @@ export class Warnings {
 
 /**
  * The entries of a list after duplicates are dropped, as the overlap warnings name them: the
- * entry as written per owner index of a {@link RangeList}, and whether it holds several ranges.
+ * entry as written per owner index of a {@link RangeList}, and how many ranges it holds.
  */
 export interface Owners {
   readonly written: readonly string[]
-  readonly multi: readonly boolean[]
+  readonly rangeCount: readonly number[]
 }
 
 /**
@@ -60,24 +60,26 @@ export interface Owners {
  *
  * CIDR blocks are either nested or disjoint: sorted by start (widest first), a block is nested
  * when it starts inside the widest block seen so far. (A zoned range is nested only in a range
- * of the same zone or of none.) One warning per pair of entries, even when both hold IPv4 and
- * IPv6 ranges (uniquelocal in private): only an entry with several ranges can meet the same
- * outer entry twice, so only those pairs are remembered.
+ * of the same zone or of none.) An entry is "already covered" by another only when every one of
+ * its ranges, in both families, is nested in that other entry's: one of private's ranges inside
+ * `0.0.0.0/1` does not make private covered. Two equal ranges are nested in each other, so that
+ * `10.0.0.0/8, private` reports the single range as covered by the name, whichever comes first,
+ * and two entries with the same ranges report the later one. One warning per pair of entries.
  */
 export function collectOverlapWarnings(list: RangeList, owners: Owners, set: RangeSet, warnings: Warnings): void {
-  const reported = new Set<number>()
   const n = owners.written.length
-  const nested = (item: number, outer: number): void => {
-    if (item === outer) return
-    if (owners.multi[item]) {
-      const pair = item * n + outer
-      if (reported.has(pair)) return
-      reported.add(pair)
-    }
-    if (warnings.take('nested')) {
-      const entry = owners.written[item]!
-      warnings.push('nested', entry, `"${entry}" is already covered by "${owners.written[outer]!}"`)
-    }
+  // Per (entry, other entry) pair, in the order found: how many of the entry's ranges lie inside
+  // one of the other's.
+  const inside = new Map<number, number>()
+  const note = (item: number, outer: number): void => {
+    if (item !== outer) inside.set(item * n + outer, (inside.get(item * n + outer) ?? 0) + 1)
+  }
+  // The owners an outer range was found equal to: each counts that range once.
+  const tied = new Set<number>()
+  const noteTie = (outerOwner: number, owner: number): void => {
+    if (tied.has(owner)) return
+    tied.add(owner)
+    note(outerOwner, owner)
   }
   const o4 = list.order4()
   let outer = -1
@@ -87,23 +89,48 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
     if (outer < 0 || list.start4[r]! > outerEnd) {
       outer = r
       outerEnd = list.end4(r)
-    } else nested(list.owner4[r]!, list.owner4[outer]!)
+      tied.clear()
+    } else {
+      note(list.owner4[r]!, list.owner4[outer]!)
+      if (list.start4[r] === list.start4[outer] && list.end4(r) === outerEnd) noteTie(list.owner4[outer]!, list.owner4[r]!)
+    }
   }
   const o6 = list.order6()
   const s = list.s6
   const e = list.e6
   outer = -1
+  tied.clear()
   for (let k = 0; k < o6.length; k++) {
     const r = o6[k]!
     const i = r * 4
     const j = outer * 4
     const zone = list.zone6[outer]
-    const inside =
+    const isInside =
       outer >= 0 &&
       compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) <= 0 &&
       (zone === '' || zone === list.zone6[r])
-    if (!inside) outer = r
-    else nested(list.owner6[r]!, list.owner6[outer]!)
+    if (!isInside) {
+      outer = r
+      tied.clear()
+      continue
+    }
+    note(list.owner6[r]!, list.owner6[outer]!)
+    const equal =
+      zone === list.zone6[r] &&
+      compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, s[j]!, s[j + 1]!, s[j + 2]!, s[j + 3]!) === 0 &&
+      compare6(e[i]!, e[i + 1]!, e[i + 2]!, e[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) === 0
+    if (equal) noteTie(list.owner6[outer]!, list.owner6[r]!)
+  }
+  const count = owners.rangeCount
+  const covers = (item: number, outer: number): boolean => (inside.get(item * n + outer) ?? 0) >= count[item]!
+  for (const pair of inside.keys()) {
+    const item = Math.floor(pair / n)
+    const other = pair - item * n
+    if (!covers(item, other)) continue
+    // The same ranges twice: the earlier entry stands, the later one is the one covered.
+    if (item < other && covers(other, item)) continue
+    const entry = owners.written[item]!
+    warnings.add('nested', entry, () => `"${entry}" is already covered by "${owners.written[other]!}"`)
   }
   // Trust-all however it is written: 0.0.0.0/0, or 0.0.0.0/1 and 128.0.0.0/1, or a provider list
   // that happens to add up.

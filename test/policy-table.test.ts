@@ -3,6 +3,7 @@
  * Infram's own values. Each row states the exact policy, or the error's reason, entry and
  * position; every error message must name the bad entry.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, parseTrustProxy } from '../src/index.js'
 import type { PolicyKind, TrustProxyErrorReason, TrustProxyInput, TrustProxyWarningCode } from '../src/index.js'
@@ -217,6 +218,45 @@ describe('warnings', () => {
     const w = parseTrustProxy('10.0.0.0/8 10.9.9.9').warnings.find((x) => x.code === 'nested')
     expect(w?.entry).toBe('10.9.9.9')
     expect(w?.message).toContain('10.0.0.0/8')
+  })
+  // "X is already covered by Y" says that X can be dropped: every range of X, in both families,
+  // lies inside Y's. Equal ranges cover each other; the single range is the one named, and of two
+  // entries with the same ranges, the later one.
+  const nested = (value: string): string[] =>
+    parseTrustProxy(value)
+      .warnings.filter((w) => w.code === 'nested')
+      .map((w) => w.message)
+  it.each([
+    ['a range before the name that holds it', '10.0.0.0/8, private', ['"10.0.0.0/8" is already covered by "private"']],
+    ['a range after the name that holds it', 'private, 10.0.0.0/8', ['"10.0.0.0/8" is already covered by "private"']],
+    ['a name before a name that holds all of it', 'uniquelocal, private', ['"uniquelocal" is already covered by "private"']],
+    ['a name after a name that holds all of it', 'private, loopback', ['"loopback" is already covered by "private"']],
+    ['a name only partly inside a range', '0.0.0.0/1, private', []],
+    ['a name inside two entries together, neither alone', '0.0.0.0/1, ::/1, loopback', []],
+    ['one of a name\'s ranges, before it', 'fc00::/7, uniquelocal', ['"fc00::/7" is already covered by "uniquelocal"']],
+    ['one of a name\'s ranges, in the other family, after it', 'loopback, ::1', ['"::1" is already covered by "loopback"']],
+  ])('nested: %s', (_, value, messages) => {
+    expect(nested(value)).toEqual(messages)
+  })
+  it('nested: an entry named as covered can be dropped without trusting less (property)', () => {
+    const entries = ['loopback', 'linklocal', 'uniquelocal', 'private', '10.0.0.0/8', '10.1.0.0/16', '127.0.0.1', '0.0.0.0/1', '128.0.0.0/2', 'fc00::/7', 'fd00::/8', '::1', '::/1', '169.254.0.0/16', 'fe80::/10', '100.64.0.0/10']
+    const probe = fc.oneof(
+      fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join('.')),
+      fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(':')),
+      fc.constantFrom('127.0.0.1', '10.1.2.3', '::1', 'fd00::5', 'fe80::1', '169.254.1.1', '100.64.0.1', '192.168.0.1'),
+    )
+    fc.assert(
+      fc.property(fc.subarray(entries, { minLength: 2 }), fc.array(probe, { minLength: 20, maxLength: 20 }), (list, probes) => {
+        const policy = parseTrustProxy(list.join(', '))
+        for (const w of policy.warnings.filter((x) => x.code === 'nested')) {
+          const [, covered, by] = /^"(.*)" is already covered by "(.*)"$/.exec(w.message)!
+          const one = parseTrustProxy(covered!)
+          const other = parseTrustProxy(by!)
+          for (const a of probes) if (one.trust(a, 0)) expect(other.trust(a, 0), `${a}: ${w.message}`).toBe(true)
+        }
+      }),
+      { numRuns: 300 },
+    )
   })
   it('say what a host-bits entry is read as', () => {
     const w = parseTrustProxy('192.168.1.77/24').warnings[0]
