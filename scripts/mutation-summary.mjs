@@ -63,7 +63,7 @@ const RULES = [
   [/^parseItem$/, /^while \(end > i && isOWS\(s\.charCodeAt\(end - 1\)\)\) end--$/, 'twice'],
   // ip-text.ts: canonical text.
   [/^(longestZeroRun|zeroRunLength)$/, /^(for \(let k = 0; k < 8; \) \{|while \(k < 8 && g\[k\] === 0\) k\+\+)$/, 'oob'],
-  [/^compressedAsRfc5952$/, /^(function compressedAsRfc5952\(a: ParsedAddress\): boolean \{|return gap === longestZeroRun\(a\.groups\) && \(gap < 0 \|\| 8 - a\.groupsWritten === zeroRunLength\(a\.groups, gap\)\))$/, 'slice', /^(BlockStatement -> \{\}|ConditionalExpression -> false|LogicalOperator -> gap < 0 && |ArithmeticOperator -> 8 \+ a\.groupsWritten)/],
+  [/^compressedAsRfc5952$/, /^((export )?function compressedAsRfc5952\(a: ParsedAddress\): boolean \{|return gap === longestZeroRun\(a\.groups\) && \(gap < 0 \|\| 8 - a\.groupsWritten === zeroRunLength\(a\.groups, gap\)\))$/, 'slice', /^(BlockStatement -> \{\}|ConditionalExpression -> false|LogicalOperator -> gap < 0 && |ArithmeticOperator -> 8 \+ a\.groupsWritten)/],
   [/^formatParsed$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$/, 'slice'],
   // ip-backward.ts: the right-to-left fast readers (every survivor checked with the differential script).
   [/^(readIPv4Item|readIPv6Item)$/, /^while \((k > stop && k >= 0|k >= 0 && k > stop) && isOWS\(s\.charCodeAt\(k\)\)\) k--$/, 'twice'],
@@ -94,7 +94,8 @@ const RULES = [
   [/^parseElement$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
   [/^unescape$/, /^if \(s\.charCodeAt\(k\) === 92 && k \+ 1 < b\) k\+\+$/, 'unreachable'],
   // host.ts: Host and X-Forwarded-Host validation.
-  [/^isValidHost$/, /^if \(h === lastValid\) return true$/, 'fast'],
+  [/^isValidHost$/, /^if \(h === lastValid( \|\| h === otherValid)?\) return true$/, 'fast'],
+  [/^readerFor$/, /^if \(name === 'x-forwarded-for'\) return xForwardedForReader/, 'fast'],
   [/^checkHost$/, /^(if \(n === 0\) return false|if \(close < 0\) return false|if \(i < 0\) return false)$/, 'twice'],
   [/^checkHost$/, /^if \(h\.lastIndexOf\('%', close\) > 0 \|\| !parseIPv6\(literal, h, 1, close\) \|\| !isHost\(literal\)\) return false$/, 'unreachable'],
   [/^hostNameEnd$/, /^if \(\(absolute \? i - 1 : i\) > MAX_HOST_NAME\) return -1$/, 'twice'],

@@ -89,17 +89,38 @@ export function isWebHeaders(headers: unknown): boolean {
 
 /** {@link getHeader} once {@link isWebHeaders} has been asked (`web`). */
 export function readHeader(headers: unknown, web: boolean, name: string): string | string[] | undefined {
-  return web ? getFromHeaders(headers as HeadersLike, name) : ownHeader(headers, name)
+  if (web) return getFromHeaders(headers as HeadersLike, name)
+  const plain = plainHeaders(headers, false)
+  return plain === undefined ? undefined : loadedHeader(plain, false, name, plain[name])
 }
 
-/** A header of Node's plain header object: an own string or array of strings, else absent. */
-function ownHeader(headers: unknown, name: string): string | string[] | undefined {
-  if (headers === null || typeof headers !== 'object') return undefined
-  const v = (headers as Record<string, unknown>)[name]
-  // An absent header (most of those asked for) is settled by the one load; a value found on the
-  // prototype chain (a polluted Object.prototype) is no header of this request.
-  if (typeof v !== 'string' && !Array.isArray(v)) return undefined
-  return Object.prototype.hasOwnProperty.call(headers, name) ? (v as string | string[]) : undefined
+/**
+ * Node's plain header object, for header reads at their call sites ({@link loadedHeader}), or
+ * undefined for a Web `Headers` or no headers at all. Asked once per request, with `web`.
+ */
+export function plainHeaders(headers: unknown, web: boolean): Readonly<Record<string, unknown>> | undefined {
+  return web || typeof headers !== 'object' || headers === null ? undefined : (headers as Readonly<Record<string, unknown>>)
+}
+
+/**
+ * Header `name` of a request, where the caller has loaded its value from Node's plain object
+ * itself, with the name written out: `loadedHeader(headers, web, 'host', plain?.host)`.
+ *
+ * Why at the call site: V8 caches a property load per place in the code. A load written with
+ * its name (`plain.host`) is cached for that name and the object's shape, and costs a few
+ * instructions; one shared `headers[name]` sees every name the library asks for, goes
+ * megamorphic, and does a generic lookup each time. Measured with bench/core-instructions.mjs,
+ * the record of a direct request took 4,273 instructions with the shared load and 1,941 with
+ * loads at the call sites.
+ *
+ * Only own string or array-of-string values count: a value found on the prototype chain (a
+ * polluted Object.prototype) is no header of this request, and an absent header (most of those
+ * asked for) is settled by the caller's one load.
+ */
+export function loadedHeader(headers: unknown, web: boolean, name: string, loaded: unknown): string | string[] | undefined {
+  if (web) return getFromHeaders(headers as HeadersLike, name)
+  if (typeof loaded !== 'string' && !Array.isArray(loaded)) return undefined
+  return Object.prototype.hasOwnProperty.call(headers, name) ? (loaded as string | string[]) : undefined
 }
 
 /** A header from a Web `Headers` (or anything with `get`): its code may throw, which is "absent". */

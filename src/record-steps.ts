@@ -2,7 +2,7 @@
  * resolveClient's steps after the walk (resolve.ts): the anomalies its findings mean, the edge
  * header, the Host header, and the protocol and host a trusted peer forwarded.
  */
-import { type HeaderReader, getHeader, readHeader } from './headers.js'
+import { type HeaderReader, getHeader, loadedHeader } from './headers.js'
 import { isValidHost } from './host.js'
 import { formatParsed } from './ip-text.js'
 import { KIND_ALL, KIND_HOPS, type PolicyInternals, type TrustPolicy, policyInternals } from './policy.js'
@@ -16,17 +16,23 @@ import type { Walk } from './walk.js'
 // ---------------------------------------------------------------------------------------------
 // Protocol and host
 
-/** Headers whose presence from an untrusted peer means someone tried to speak for a client. */
-const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-proto', 'x-forwarded-host']
-
-/** Whether a forwarding header other than the walked one is present (a loop: no closure per request). */
-function hasOtherForwarding(headers: unknown, web: boolean, walked: string): boolean {
-  for (let i = 0; i < FORWARDING_HEADERS.length; i++) {
-    const h = FORWARDING_HEADERS[i]!
-    if (h !== walked && readHeader(headers, web, h) !== undefined) return true
-  }
-  return false
+/**
+ * Whether a forwarding header other than the walked one is present: someone tried to speak for
+ * a client. One load per header with its name written out (see loadedHeader): no loop over
+ * names, no closure per request.
+ */
+function hasOtherForwarding(headers: unknown, web: boolean, plain: Plain, walked: string): boolean {
+  return (
+    (walked !== 'x-forwarded-for' && loadedHeader(headers, web, 'x-forwarded-for', plain?.['x-forwarded-for']) !== undefined) ||
+    (walked !== 'forwarded' && loadedHeader(headers, web, 'forwarded', plain?.forwarded) !== undefined) ||
+    (walked !== 'x-real-ip' && loadedHeader(headers, web, 'x-real-ip', plain?.['x-real-ip']) !== undefined) ||
+    loadedHeader(headers, web, 'x-forwarded-proto', plain?.['x-forwarded-proto']) !== undefined ||
+    loadedHeader(headers, web, 'x-forwarded-host', plain?.['x-forwarded-host']) !== undefined
+  )
 }
+
+/** Node's plain header object of the request, or undefined (plainHeaders in headers.ts). */
+type Plain = Readonly<Record<string, unknown>> | undefined
 
 function rightmostItem(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined
@@ -73,12 +79,13 @@ export function walkAnomalies(
   pc: ProxyConnection | undefined,
   headers: unknown,
   web: boolean,
+  plain: Plain,
   walked: string,
 ): AnomalyCode[] {
   const anomalies: AnomalyCode[] = []
   if (w.malformedPeer) anomalies.push('malformed-peer')
   // The other forwarding headers matter only when the chosen one is absent.
-  const otherForwarding = !w.hasEntries && hasOtherForwarding(headers, web, walked)
+  const otherForwarding = !w.hasEntries && hasOtherForwarding(headers, web, plain, walked)
   if (!peerTrusted && !w.malformedPeer && !peerIsEdge) {
     if (w.hasEntries || otherForwarding) anomalies.push('forwarded-by-untrusted-peer')
   } else if (peerTrusted && otherForwarding && kind !== KIND_ALL) {
@@ -129,8 +136,8 @@ export function readEdgeHeader(info: ClientInfo, w: Walk, edge: TrustPolicy, val
 }
 
 /** The Host header (or HTTP/2's `:authority`), when it is a valid host. */
-export function readHost(info: ClientInfo, headers: unknown, web: boolean): void {
-  const direct = readHeader(headers, web, 'host') ?? readHeader(headers, web, ':authority')
+export function readHost(info: ClientInfo, headers: unknown, web: boolean, plain: Plain): void {
+  const direct = loadedHeader(headers, web, 'host', plain?.host) ?? loadedHeader(headers, web, ':authority', plain?.[':authority'])
   const directHost = typeof direct === 'string' ? trimmed(direct, 0) : undefined
   if (directHost !== undefined && directHost !== '') {
     if (isValidHost(directHost)) info.host = directHost
@@ -139,13 +146,21 @@ export function readHost(info: ClientInfo, headers: unknown, web: boolean): void
 }
 
 /** The protocol and host a trusted peer forwarded, validated, over the socket's and the Host header's. */
-export function readForwardedProtoHost(info: ClientInfo, headers: unknown, web: boolean, reader: HeaderReader, headerValue: unknown, hasEntries: boolean): void {
+export function readForwardedProtoHost(
+  info: ClientInfo,
+  headers: unknown,
+  web: boolean,
+  plain: Plain,
+  reader: HeaderReader,
+  headerValue: unknown,
+  hasEntries: boolean,
+): void {
   // X-Forwarded-Proto and -Host read in place (no pair built): only Forwarded carries its own.
   let proto: string | undefined
   let fwdHost: string | undefined
   if (reader.protoHost === undefined) {
-    proto = rightmostItem(readHeader(headers, web, 'x-forwarded-proto'))
-    fwdHost = rightmostItem(readHeader(headers, web, 'x-forwarded-host'))
+    proto = rightmostItem(loadedHeader(headers, web, 'x-forwarded-proto', plain?.['x-forwarded-proto']))
+    fwdHost = rightmostItem(loadedHeader(headers, web, 'x-forwarded-host', plain?.['x-forwarded-host']))
   } else {
     ;[proto, fwdHost] = reader.protoHost(headerValue)
   }

@@ -4,7 +4,7 @@
  * record's types are in record-types.ts, the steps after the walk in record-steps.ts.
  */
 import { edgeRangesFor } from './edge.js'
-import { forwardingHeaderName, isWebHeaders, readHeader, readerFor } from './headers.js'
+import { forwardingHeaderName, isWebHeaders, loadedHeader, plainHeaders, readHeader, readerFor } from './headers.js'
 import { KIND_HOPS, type TrustFunction, type TrustPolicy, policyInternals } from './policy.js'
 import { isProxyConnection, policyAfterBalancer, proxyHopZero } from './proxy-protocol.js'
 import { localRanges, readEdgeHeader, readForwardedProtoHost, readHost, walkAnomalies } from './record-steps.js'
@@ -53,7 +53,10 @@ export function resolveClient(
   try {
     const headers = req?.headers
     const web = isWebHeaders(headers)
-    const headerValue = readHeader(headers, web, walked)
+    const plain = plainHeaders(headers, web)
+    // X-Forwarded-For by its name at this site (see loadedHeader); another header by the general read.
+    const headerValue =
+      walked === 'x-forwarded-for' ? loadedHeader(headers, web, walked, plain?.['x-forwarded-for']) : readHeader(headers, web, walked)
     const chain: (string | undefined)[] = []
     w.chain = chain
     w.edge = edge === undefined ? null : policyInternals(edge)!
@@ -82,13 +85,13 @@ export function resolveClient(
       source: trustedHops === 0 ? (hop0?.used === true ? 'proxy-protocol' : 'socket') : walked,
       protocol: req?.encrypted === true ? 'https' : 'http',
       host: undefined,
-      anomalies: walkAnomalies(w, peerTrusted, peerIsEdge, kind, pc, headers, web, walked),
+      anomalies: walkAnomalies(w, peerTrusted, peerIsEdge, kind, pc, headers, web, plain, walked),
     }
     if (edge !== undefined && !w.malformedPeer) readEdgeHeader(info, w, edge, readHeader(headers, web, name), name)
     // A balancer that ended the client's TLS itself says so in the SSL TLV (client bit 1).
     if (hop0?.used === true && ((pc!.header?.tlv?.ssl?.client ?? 0) & 1) === 1) info.protocol = 'https'
-    readHost(info, headers, web)
-    if (peerTrusted) readForwardedProtoHost(info, headers, web, reader, headerValue, w.hasEntries)
+    readHost(info, headers, web, plain)
+    if (peerTrusted) readForwardedProtoHost(info, headers, web, plain, reader, headerValue, w.hasEntries)
     if (pc !== undefined) {
       info.peer = pc.loadBalancer
       info.proxyProtocol = pc
