@@ -49,7 +49,7 @@ if (process.argv[2] === '--child') {
   }
   const self = fileURLToPath(import.meta.url)
   const total = (id, who, calls) => {
-    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', self, '--child', id, who, String(calls)], { encoding: 'utf8' })
+    const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', self, '--child', id, who, String(calls)], { encoding: 'utf8' })
     const m = /Collected : (\d+)/.exec(r.stderr)
     if (r.status !== 0 || m === null) throw new Error(`${id} ${who}: ${r.stderr.slice(-2000)}`)
     return Number(m[1])
