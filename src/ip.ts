@@ -67,3 +67,30 @@ export function parseItem(out: ParsedAddress, s: string, i: number, end: number)
   while (end > i && isOWS(s.charCodeAt(end - 1))) end--
   return parseAddress(out, s, i, end)
 }
+
+/**
+ * The socket address of an IPv4 client on a dual-stack listener (a server on `::`, Node's
+ * default), as Node writes it: `::ffff:a.b.c.d`, lower-case, nothing around it. Reads it into
+ * `out` as {@link parseAddress} does (family 4, the dotted part as its canonical text) in one
+ * forward scan, and returns true; anything else is false, for {@link parseItem} to read. Why: on
+ * such a server every IPv4 peer has this form, and the general parser reads it as IPv6 first.
+ */
+export function parseMappedIPv4(out: ParsedAddress, s: string): boolean {
+  const end = s.length
+  if (
+    end < 14 ||
+    s.charCodeAt(0) !== 58 /* : */ ||
+    s.charCodeAt(1) !== 58 ||
+    s.charCodeAt(2) !== 102 /* f */ ||
+    s.charCodeAt(3) !== 102 ||
+    s.charCodeAt(4) !== 102 ||
+    s.charCodeAt(5) !== 102 ||
+    s.charCodeAt(6) !== 58
+  ) {
+    return false
+  }
+  // 0.0.0.0 is no host: the general path calls it malformed.
+  if (scanIPv4(out, s, 7, end) !== end || out.v4 === 0) return false
+  setIPv4(out, s, 7, end)
+  return true
+}

@@ -13,7 +13,7 @@
  * a user's trust function runs one level deeper, so a walk it starts itself (it may resolve
  * another request) takes another Walk, and nothing has to be saved or restored around it.
  */
-import { ParsedAddress, parseItem } from './ip.js'
+import { ParsedAddress, parseItem, parseMappedIPv4 } from './ip.js'
 import { readIPv4Item, readIPv6Item } from './ip-backward.js'
 import { formatParsed } from './ip-text.js'
 import {
@@ -108,12 +108,18 @@ function callTrust(w: Walk, fn: TrustFunction, addr: string | undefined, hop: nu
 }
 
 /**
- * The socket address: as Node writes it, plain IPv4 or IPv6, read by the one-pass fast paths (an
- * item with no comma before it); anything else (mapped, zoned, bracketed) the general way.
+ * The socket address: as Node writes it, plain IPv4, IPv4-mapped (a dual-stack listener) or
+ * IPv6, read by the one-pass fast paths (an item with no comma before it); anything else (zoned,
+ * bracketed, upper-case) the general way.
  */
 function parsePeer(out: ParsedAddress, remote: string): boolean {
   const end = remote.length
-  return readIPv4Item(out, remote, end) === -1 || readIPv6Item(out, remote, end) === -1 || parseItem(out, remote, 0, end)
+  return (
+    readIPv4Item(out, remote, end) === -1 ||
+    parseMappedIPv4(out, remote) ||
+    readIPv6Item(out, remote, end) === -1 ||
+    parseItem(out, remote, 0, end)
+  )
 }
 
 /** TRUST_PROXY's verdict on an address (no edge check). */

@@ -11,7 +11,7 @@ import ipaddr from 'ipaddr.js'
 import proxyaddr from 'proxy-addr'
 import { describe, expect, it } from 'vitest'
 import { TrustProxyError, canonicalizeIp, isValidHost, parseTrustProxy, resolveClient, resolveClientIp, type TrustPolicy } from '../src/index.js'
-import { MAX_ITEM_LENGTH, ParsedAddress, parseAddress as parseAddressInto, parseIPv4, parseIPv6 as parseIPv6Into, parseItem as parseItemInto } from '../src/ip.js'
+import { MAX_ITEM_LENGTH, ParsedAddress, parseAddress as parseAddressInto, parseIPv4, parseIPv6 as parseIPv6Into, parseItem as parseItemInto, parseMappedIPv4 as parseMappedInto } from '../src/ip.js'
 import { formatParsed as formatAddress } from '../src/ip-text.js'
 import { readIPv4Item as readIPv4Into, readIPv6Item as readIPv6Into } from '../src/ip-backward.js'
 import { type Cidr, RangeSet } from '../src/ranges.js'
@@ -479,6 +479,52 @@ describe('the right-to-left fast paths take every plain item they exist for', ()
         expect(read(`9.9.9.9, ${item}`, 9 + item.length)).toBe(-2)
         expect(read(` ${item}`, 1 + item.length)).toBe(-2)
       }
+    }
+  })
+})
+
+describe('the IPv4-mapped socket address fast path (a dual-stack listener)', () => {
+  const parseMapped = (s: string) => parseMappedInto(P, s)
+  const near = fc.oneof(
+    mapped,
+    zonedMapped,
+    fc.tuple(fc.constantFrom('::ffff:', '::FFFF:', '::fffe:', ':ffff:', '::ffff::', '0::ffff:', '::ffff:0:'), fc.oneof(ipv4, fc.constantFrom('0.0.0.0', '1.2.3', '01.2.3.4', '1.2.3.4 ', '1.2.3.4:80', '256.1.1.1', '1.2.3.4.5'))).map(([p, a]) => p + a),
+    fc.array(fc.constantFrom(...'0123456789f:.'.split('')), { maxLength: 22 }).map((x) => x.join('')),
+  )
+  it('whenever it accepts a socket address, parseItem reads the same IPv4 host with the same text', () => {
+    let accepted = 0
+    fc.assert(
+      fc.property(near, (s) => {
+        if (!parseMapped(s)) return
+        accepted++
+        const fast = { family: P.family, v4: P.v4, text: formatParsed(s) }
+        expect(parseItem(s, 0, s.length)).toBe(true)
+        expect({ family: P.family, v4: P.v4, text: formatParsed(s) }).toEqual(fast)
+      }),
+      { numRuns: RUNS * 4 },
+    )
+    expect(accepted).toBeGreaterThan(RUNS / 4)
+  })
+  it('takes every ::ffff:a.b.c.d Node writes, and nothing else', () => {
+    fc.assert(
+      fc.property(ipv4, (a) => {
+        expect(parseMapped(`::ffff:${a}`)).toBe(true)
+        expect(formatParsed('')).toBe(a)
+        for (const other of [`::FFFF:${a}`, ` ::ffff:${a}`, `::ffff:${a} `, `[::ffff:${a}]`, `::ffff:${a}%eth0`, `::fffe:${a}`, `::ffff:${a}:1`]) {
+          expect(parseMapped(other), other).toBe(false)
+        }
+      }),
+      { numRuns: RUNS },
+    )
+    expect(parseMapped('::ffff:0.0.0.0')).toBe(false)
+  })
+  it('gives the same client as the general path through resolveClient', () => {
+    const policy = parseTrustProxy('loopback')
+    for (const peer of ['::ffff:127.0.0.1', '::ffff:203.0.113.9', '::ffff:0.0.0.0', '::FFFF:127.0.0.1', '::ffff:7f00:1']) {
+      const info = resolveClient(policy, { remoteAddress: peer, headers: { 'x-forwarded-for': '198.51.100.7' } })
+      const general = parseItem(peer, 0, peer.length) ? formatParsed(peer) : undefined
+      expect(info.peer, peer).toBe(general)
+      expect(info.ip, peer).toBe(general === undefined ? undefined : general.startsWith('127.') ? '198.51.100.7' : general)
     }
   })
 })
