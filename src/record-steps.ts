@@ -26,8 +26,9 @@ function hasOtherForwarding(headers: unknown, web: boolean, plain: Plain, walked
     (walked !== 'x-forwarded-for' && loadedHeader(headers, web, 'x-forwarded-for', plain?.['x-forwarded-for']) !== undefined) ||
     (walked !== 'forwarded' && loadedHeader(headers, web, 'forwarded', plain?.forwarded) !== undefined) ||
     (walked !== 'x-real-ip' && loadedHeader(headers, web, 'x-real-ip', plain?.['x-real-ip']) !== undefined) ||
-    loadedHeader(headers, web, 'x-forwarded-proto', plain?.['x-forwarded-proto']) !== undefined ||
-    loadedHeader(headers, web, 'x-forwarded-host', plain?.['x-forwarded-host']) !== undefined
+    // (`options.header` may name any header, these two included: the walked one is never "other".)
+    (walked !== 'x-forwarded-proto' && loadedHeader(headers, web, 'x-forwarded-proto', plain?.['x-forwarded-proto']) !== undefined) ||
+    (walked !== 'x-forwarded-host' && loadedHeader(headers, web, 'x-forwarded-host', plain?.['x-forwarded-host']) !== undefined)
   )
 }
 

@@ -196,3 +196,25 @@ describe('a hostile header costs what the walk trusts, not its length', () => {
     expect(info.anomalies).toContain('malformed-entry')
   })
 })
+
+describe('the walked header is never one of the "other" forwarding headers', () => {
+  // options.header may name any header; an empty walked header has no entries, and must not
+  // then count as another forwarding header that someone sent.
+  const none = parseTrustProxy(false)
+  const loopback = parseTrustProxy('loopback')
+  it.each([
+    ['x-forwarded-proto', { 'x-forwarded-proto': '' }],
+    ['x-forwarded-host', { 'x-forwarded-host': '' }],
+    ['x-real-ip', { 'x-real-ip': '' }],
+    ['forwarded', { forwarded: '' }],
+  ])('%s, empty: no anomaly from an untrusted peer, no missing-forwarded-for from a trusted one', (header, headers) => {
+    expect(resolveClient(none, { remoteAddress: '203.0.113.9', headers }, { header }).anomalies).toEqual([])
+    expect(resolveClient(loopback, { remoteAddress: '127.0.0.1', headers }, { header }).anomalies).not.toContain('missing-forwarded-for')
+  })
+  it.each([
+    ['x-forwarded-proto', { 'x-forwarded-proto': '', 'x-forwarded-host': 'a.example' }],
+    ['x-forwarded-host', { 'x-forwarded-host': '', 'x-forwarded-proto': 'https' }],
+  ])('%s: another forwarding header beside it still counts', (header, headers) => {
+    expect(resolveClient(none, { remoteAddress: '203.0.113.9', headers }, { header }).anomalies).toEqual(['forwarded-by-untrusted-peer'])
+  })
+})
