@@ -126,3 +126,39 @@ describe('a range equal to several entries\' is inside each of them', () => {
     expect(parseTrustProxy(value).warnings.map((w) => [w.code, w.entry, w.message])).toEqual(nested.map(([e, by]) => ['nested', e, `"${e}" is already covered by "${by}"`]))
   })
 })
+
+describe('a list\'s ranges are sorted once per family', () => {
+  // The set and the overlap warnings read the same sorted order of a 10,000-entry list, parsed
+  // cold: the second reader gets the order the first one made, until a range is added.
+  it.each([
+    // name, adds a range, the family's order
+    ['IPv4', (list: RangeList, k: number) => list.add4(0x0a000000 + k * 256, 24, k), (list: RangeList) => list.order4()],
+    ['IPv6', (list: RangeList, k: number) => list.add6(0x20010db8, k << 16, 0, 0, 48, '', k), (list: RangeList) => list.order6()],
+  ])('%s', (_name, add, order) => {
+    const list = new RangeList()
+    for (let k = 3; k > 0; k--) add(list, k)
+    const first = order(list)
+    expect([...first]).toEqual([2, 1, 0])
+    expect(order(list)).toBe(first)
+    add(list, 0)
+    expect([...order(list)]).toEqual([3, 2, 1, 0])
+    expect(order(list)).not.toBe(first)
+  })
+})
+
+describe('a list of more IPv4 ranges than the key sort holds', () => {
+  // Over 2^15 ranges, the IPv4 order is sorted with a comparator instead of packed keys: the same
+  // order, equal ranges in list order.
+  it('is sorted by start, the widest first, then in list order', () => {
+    const list = new RangeList()
+    const n = (1 << 15) + 3
+    list.add4(0x0a000000, 8, 0)
+    list.add4(0x0a000000, 16, 1)
+    for (let k = 2; k < n - 1; k++) list.add4(0x0b000000 + k * 256, 24, k)
+    list.add4(0x0a000000, 8, n - 1)
+    const order = list.order4()
+    expect(order).toHaveLength(n)
+    expect([...order.subarray(0, 5)]).toEqual([0, n - 1, 1, 2, 3])
+    expect(order[n - 1]).toBe(n - 2)
+  })
+})

@@ -12,7 +12,9 @@
  * - a header that is called `undefined` is no forwarding header.
  */
 import { describe, expect, it } from 'vitest'
-import { parseTrustProxy, resolveClient, resolveClientIp } from '../src/index.js'
+import { parseTrustProxy, resolveClient, resolveClientIp, type TrustFunction } from '../src/index.js'
+// Only to see which pooled walk the next request gets (internal): the depth must be given back.
+import { currentWalk } from '../src/walk.js'
 
 const loopback = parseTrustProxy('loopback')
 
@@ -117,5 +119,29 @@ describe('hop-count-public-peer is for a hop count only', () => {
     expect(resolveClient(parseTrustProxy('1'), { remoteAddress: '198.51.100.7' }).anomalies).toEqual(['short-chain', 'hop-count-public-peer'])
     expect(resolveClient(parseTrustProxy(value), { remoteAddress: '198.51.100.8' }).anomalies).toEqual([])
     expect(resolveClient(parseTrustProxy(value), { remoteAddress: '10.0.0.8' }).anomalies).toEqual([])
+  })
+})
+
+describe('the walk depth is given back after user code runs', () => {
+  // A walk started from a trust function or a Headers get() runs one level deeper, in a walk of
+  // its own; once that code returns (or throws), the next request must get the first walk again,
+  // or every request would leave one more pooled walk behind.
+  const nested: TrustFunction = (addr) => resolveClientIp(loopback, '127.0.0.1', '192.0.2.1') === '192.0.2.1' && addr === '127.0.0.1'
+  const throwing: TrustFunction = () => {
+    throw new Error('no')
+  }
+  const headers = new Headers({ 'x-forwarded-for': '192.0.2.1' })
+  const getter = { get: (name: string) => (name === 'x-forwarded-for' ? resolveClientIp(loopback, '127.0.0.1', '192.0.2.2') : null) }
+  it.each([
+    // name, a call that runs user code, its answer
+    ['resolveClientIp with a trust function', () => resolveClientIp(nested, '127.0.0.1', '192.0.2.3'), '192.0.2.3'],
+    ['resolveClientIp with a trust function that throws', () => resolveClientIp(throwing, '127.0.0.1', '192.0.2.3'), '127.0.0.1'],
+    ['resolveClient with a trust function', () => resolveClient(nested, { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '192.0.2.3' } }).ip, '192.0.2.3'],
+    ['resolveClient with a Headers object', () => resolveClient(loopback, { remoteAddress: '127.0.0.1', headers }).ip, '192.0.2.1'],
+    ['resolveClient with a get() that resolves another request', () => resolveClient(loopback, { remoteAddress: '127.0.0.1', headers: getter as never }).ip, '192.0.2.2'],
+  ])('%s', (_name, call, ip) => {
+    const before = currentWalk()
+    for (let k = 0; k < 3; k++) expect(call()).toBe(ip)
+    expect(currentWalk()).toBe(before)
   })
 })
