@@ -30,7 +30,6 @@ const GROUPS = {
   work: 'work done or skipped whose result is not used',
   same: 'the same value by another way',
   cached: 'a module-level value computed on first use: the runs (isolate: false) computed it before the mutant was active',
-  leak: 'a depth counter not given back: later walks run one level deeper, with fresh state, to the same answer',
 }
 
 /**
@@ -136,6 +135,12 @@ const RULES = [
   [/^collectOverlapWarnings$/, /^if \(outer < 0 \|\| list\.start4\[r\]! > outerEnd\) \{$/, 'twice'],
   [/^collectOverlapWarnings$/, /^(for \(let k = 0; k < o[46]\.length; k\+\+\) \{|outer >= 0 &&)$/, 'oob'],
   [/^collectOverlapWarnings$/, /^if \(item < other && covers\(other, item\)\) continue$/, 'unreachable', /^EqualityOperator -> item <= other$/],
+  // A pair of an entry with itself never reaches its range count: the first of its ranges in
+  // sorted order is counted against other entries only (none of its own is in the group yet).
+  [/^collectOverlapWarnings$/, /^if \(item !== outer\) inside\.set\(item \* n \+ outer, \(inside\.get\(item \* n \+ outer\) \?\? 0\) \+ 1\)$/, 'unreachable', /^ConditionalExpression -> true$/],
+  // One past the group: an undefined owner makes a NaN key, no pair of entries.
+  [/^collectOverlapWarnings$/, /^for \(let g = 0; g < equal(Owners|Ranges)\.length; g\+\+\) note\(/, 'oob', /^EqualityOperator -> g <= equal(Owners|Ranges)\.length$/],
+  [/^collectOverlapWarnings$/, /^const equal(Owners|Ranges): number\[\] = \[\]$/, 'static'],
   // policy.ts: the policy and its brand.
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
@@ -156,14 +161,15 @@ const RULES = [
   // ranges.ts (or wherever RangeList and RangeSet land): compiled range sets.
   [/^maskBits$/, /^if \(bits >= 32\) return 0xffffffff$/, 'same'],
   [/^(compare6|cmp6)$/, /^(if \((a[0-2]|x) !== (b[0-2])\) return (a[0-2]|x) < b[0-2] \? -1 : 1|return (a3|x) === b3 \? 0 : (a3|x) < b3 \? -1 : 1)$/, 'after'],
-  [/^RangeList\.(order4|order6)$/, /^if \(this\.sorted[46] !== undefined\) return this\.sorted[46]$/, 'fast'],
   [/^RangeList\.(order4|order6)$/, /^if \(n <= 1 << 1[56]\) \{$/, 'sort', /^(ConditionalExpression -> false|EqualityOperator -> n (<|>) 1 << 1[56])$/],
   [/^RangeList\.(order4|order6)$/, /^for \(let k = 0; k < n; k\+\+\) (keys|order)\[k\] = /, 'oob'],
   [/^RangeList\.order6$/, /^(for \(let a = 0; a < n; \) \{|while \(b < n && s\[order\[b\]! \* 4\] === top\) b\+\+|if \(b - a > 16\) order\.set\(Array\.from\(order\.subarray\(a, b\)\)\.sort\(cmp\), a\))$/, 'sort'],
   [/^RangeList\.order6$/, /^for \(let i = a \+ 1; i < b; i\+\+\) \{$/, 'work', /^ArithmeticOperator -> a - 1$/],
   [/^RangeList\.order6$/, /^while \(j >= a && cmp\(order\[j\]!, x\) > 0\) \{$/, 'sort', /^EqualityOperator -> cmp\(order\[j\]!, x\) >= 0$/],
   [/^joins6At$/, /^return carry === 0$/, 'unreachable'],
-  [/^RangeList\.order4$/, /^idx\.sort\(\(a, b\) => this\.start4\[a\]! - this\.start4\[b\]! \|\| this\.prefix4\[a\]! - this\.prefix4\[b\]! \|\| a - b\)$/, 'unreachable', /^ArithmeticOperator -> a \+ b$/],
+  // idx starts in list order and the sort is stable: a later index never goes before an earlier
+  // one whether the tie says a - b or a + b (both positive then).
+  [/^RangeList\.order4$/, /^idx\.sort\(\(a, b\) => this\.start4\[a\]! - this\.start4\[b\]! \|\| this\.prefix4\[a\]! - this\.prefix4\[b\]! \|\| a - b\)$/, 'sort', /^ArithmeticOperator -> a \+ b$/],
   [/^RangeSet\.constructor$/, /^if \(compare6\(le\[j\]!, le\[j \+ 1\]!, le\[j \+ 2\]!, le\[j \+ 3\]!, e6\[i\]!, e6\[i \+ 1\]!, e6\[i \+ 2\]!, e6\[i \+ 3\]!\) > 0\) \{$/, 'sort', /^EqualityOperator -> /],
   [/^RangeSet\.constructor$/, /^let lastEnd = -1$/, 'static'],
   [/^RangeSet\.constructor$/, /^if \(end > lastEnd\) e4\[n - 1\] = bias\(\(lastEnd = end\)\)$/, 'sort'],
@@ -179,7 +185,6 @@ const RULES = [
   [/^cidrBig$/, /^if \(c\.family === 4\) v = BigInt\(c\.v4 >>> 0\)$/, 'unreachable'],
 // walk.ts: the walk and its state.
   [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false|peerLocal = false)$/, 'static'],
-  [/^(callTrust|releaseWalk)$/, /^(\} finally \{|depth--|export function releaseWalk\(\): void \{)$/, 'leak'],
   [/^parsePeer$/, /^return readIPv4Item\(out, remote, end\) === -1 \|\| readIPv6Item\(out, remote, end\) === -1 \|\| parseItem\(out, remote, 0, end\)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> readIPv4Item\(out, remote, end\) === -1 && )/],
   [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
   [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],
@@ -204,7 +209,6 @@ const RULES = [
   [/^resolveClient$/, /^w\.local = kind === KIND_HOPS && pc === undefined \? localRanges\(\) : null$/, 'work', /^(ConditionalExpression -> true|LogicalOperator -> kind === KIND_HOPS \|\| pc === undefined)$/],
   // X-Forwarded-For loaded at its call site, or by the general read: the same value.
   [/^resolveClient$/, /^walked === 'x-forwarded-for' \? loadedHeader\(headers, web, walked, plain\?\.\['x-forwarded-for'\]\) : readHeader\(headers, web, walked\)$/, 'fast', /^(ConditionalExpression -> false|StringLiteral -> "")$/],
-  [/^resolveClient$/, /^\} finally \{$/, 'leak'],
   [/^isLocalPeer$/, /^localRanges \?\?= parseTrustProxy\('private'\)$/, 'cached'],
 
 ]
