@@ -33,6 +33,7 @@ export const MUTATION_TESTS = [
   'test/mutation-kills-parse.test.ts',
   'test/mutation-kills-ranges.test.ts',
   'test/mutation-kills-resolve.test.ts',
+  'test/mutation-kills-entries.test.ts',
   'test/presets.test.ts',
   'test/walk-state.test.ts',
   'test/resolve-client-ip-header.test.ts',

@@ -30,7 +30,6 @@ const GROUPS = {
   work: 'work done or skipped whose result is not used',
   same: 'the same value by another way',
   cached: 'a module-level value computed on first use: the runs (isolate: false) computed it before the mutant was active',
-  leak: 'a depth counter not given back: later walks run one level deeper, with fresh state, to the same answer',
 }
 
 /**
@@ -101,19 +100,32 @@ const RULES = [
   [/^hostNameEnd$/, /^if \(\(absolute \? i - 1 : i\) > MAX_HOST_NAME\) return -1$/, 'twice'],
   [/^hostNameEnd$/, /^let lastNumeric = false$/, 'static'],
 // policy-parse.ts (or wherever the lexer and fromEntries land): parsing TRUST_PROXY.
-  [/^fromString$/, /^if \(comma >= 0 && comma < end\) throw new TrustProxyError\('empty-entry', '', comma, 'the list ends with a comma'\)$/, 'unreachable', /^(ConditionalExpression -> true|EqualityOperator -> comma (<=|>) )/],
+  [/^lexList$/, /^if \(comma >= 0 && comma < end\) throw new TrustProxyError\('empty-entry', '', comma, 'the list ends with a comma'\)$/, 'unreachable', /^(ConditionalExpression -> true|EqualityOperator -> comma (<=|>) )/],
   [/^fromString$/, /^while \((start < end && isSpace\(raw\.charCodeAt\(start\)\)\) start\+\+|end > start && isSpace\(raw\.charCodeAt\(end - 1\)\)\) end--)$/, 'oob'],
   [/^fromString$/, /^if \(whole\.length > 1 && whole\[0\] === '0'\) \{$/, 'unreachable'],
-  [/^fromString$/, /^for \(let m = entry\.exec\(raw\); m !== null && m\.index < end; m = entry\.exec\(raw\)\) \{$/, 'unreachable'],
+  [/^lexList$/, /^for \(let m = entry\.exec\(raw\); m !== null && m\.index < end; m = entry\.exec\(raw\)\) \{$/, 'unreachable'],
+  // The lexer's shortcuts: a gap of one character between entries is not checked (it holds at
+  // most one comma), and a strict IPv4 entry is handed over read; checking every gap, or handing
+  // an entry over unread (bits -1, NaN or negative; 0.0.0.0/32, which fromEntries refuses to
+  // take), leaves it to checkSeparator and the entry parser.
+  [/^lexList$/, /^if \(at - after > 1 \|\| \(at > after && after === start\)\) checkSeparator\(raw, after, at, texts\.length > 0\)$/, 'fast', /^(ConditionalExpression -> true|EqualityOperator -> at - after >= 1|ArithmeticOperator -> at \+ after|LogicalOperator -> at > after \|\| after === start|EqualityOperator -> at >= after)$/],
+  [/^lexList$/, /^(if \(a === undefined\) \{|\} else \{)$/, 'fast'],
+  [/^lexList$/, /^bits\.push\(b === undefined \? 32 : \+b\)$/, 'fast', /^(ConditionalExpression -> false|UnaryOperator -> -b)$/],
   [/^fromString$/, /^return fromEntries\(entries, entries\.texts\.length > 1\)$/, 'twice'],
   [/^checkSeparator$/, /^if \(comma < 0 \|\| comma >= to\) return$/, 'twice'],
   [/^checkSeparator$/, /^if \(comma >= 0 && comma < to\) throw new TrustProxyError/, 'unreachable', /^EqualityOperator -> comma <= to$/],
   [/^looksLikeHopCount$/, /^if \(\/\^\[\+-\]\|e\/i\.test\(s\)\) return true$/, 'unreachable', /^Regex -> /],
   [/^looksLikeHopCount$/, /^return dot <= 0 \|\| Number\(s\.slice\(0, dot\)\) <= MAX_HOPS$/, 'twice'],
-  [/^isDigits$/, /^const isDigits = \(s: string\): boolean => s\.length > 0 && \/\^\[0-9\]\+\$\/\.test\(s\)$/, 'twice'],
+  [/^isDigits$/, /^(export )?const isDigits = \(s: string\): boolean => s\.length > 0 && \/\^\[0-9\]\+\$\/\.test\(s\)$/, 'twice'],
   [/^(unicodeSpace|trimSpace)$/, /^while \((b < text\.length && !isSpace|a < b && isSpace|b > a && isSpace)/, 'oob'],
-  [/^fromEntries$/, /^if \(isList && entry\.indexOf\('\.'\) < 0 && entry\.indexOf\(':'\) < 0 && isDigits\(entry\)\) \{$/, 'twice', /^(ConditionalExpression -> true|EqualityOperator -> entry\.indexOf\('[.:]'\) <= 0|LogicalOperator -> isList \|\| |LogicalOperator -> isList && entry\.indexOf\('\.'\) < 0 \|\| )/],
-  [/^fromEntries$/, /^if \(c0 >= 48 && c0 <= 58\) \{$/, 'fast', /^(ConditionalExpression -> true|EqualityOperator -> c0 < 58)$/],
+  [/^checkNotHopCount$/, /^if \(isList && entry\.indexOf\('\.'\) < 0 && entry\.indexOf\(':'\) < 0 && isDigits\(entry\)\) \{$/, 'twice', /^(ConditionalExpression -> true|EqualityOperator -> entry\.indexOf\('[.:]'\) <= 0|LogicalOperator -> isList \|\| |LogicalOperator -> isList && entry\.indexOf\('\.'\) < 0 \|\| )/],
+  [/^fromEntries$/, /^if \(c0 >= 48 && c0 <= 58 \? !checkNotHopCount\(entry, positions\[k\]!, isList\) : !addWord\(kept, warnings, entry, k, positions\[k\]!\)\) \{$/, 'fast', /^(ConditionalExpression -> true|EqualityOperator -> c0 < 58)$/],
+  // The lexer's strict IPv4 entries: skipping the shortcut leaves the entry to parseRangeInto,
+  // and the text it builds is the one it would reuse.
+  [/^fromEntries$/, /^(if \(b >= 0\) \{|if \(text !== undefined\) \{)$/, 'fast', /^(ConditionalExpression -> false|EqualityOperator -> b > 0|BlockStatement -> \{\})$/],
+  [/^ipv4EntryText$/, /^(function ipv4EntryText\(entry: string, v4: number, bits: number, net: number\): string \| undefined \{|if \(v4 === 0\) return undefined)$/, 'fast', /^(BlockStatement -> \{\}|ConditionalExpression -> true)$/],
+  [/^ipv4EntryText$/, /^if \(bits !== 32\) return net === v4 \? entry : formatIPv4\(net\) \+ '\/' \+ bits$/, 'slice', /^ConditionalExpression -> false$/],
+  [/^ipv4EntryText$/, /^return entry\.indexOf\('\/'\) < 0 \? entry : formatIPv4\(v4\)$/, 'slice', /^(ConditionalExpression -> false|EqualityOperator -> entry\.indexOf\('\/'\) <= 0|StringLiteral -> "")$/],
   [/^fromEntries$/, /^multi\.push\(cidrs > 1\)$/, 'work'],
   [/^(namedCidrs|presetCidrs)$/, /^if \(cidrs === undefined\) \{$/, 'fast'],
   // policy-warnings.ts: nested entries and trust-all.
@@ -121,7 +133,14 @@ const RULES = [
   [/^collectOverlapWarnings$/, /^const pair = item \* n \+ outer$/, 'same'],
   [/^collectOverlapWarnings$/, /^let (outer|outerEnd) = -1$/, 'static'],
   [/^collectOverlapWarnings$/, /^if \(outer < 0 \|\| list\.start4\[r\]! > outerEnd\) \{$/, 'twice'],
-  [/^collectOverlapWarnings$/, /^(for \(let k = 0; k < o6\.length; k\+\+\) \{|outer >= 0 &&)$/, 'oob'],
+  [/^collectOverlapWarnings$/, /^(for \(let k = 0; k < o[46]\.length; k\+\+\) \{|outer >= 0 &&)$/, 'oob'],
+  [/^collectOverlapWarnings$/, /^if \(item < other && covers\(other, item\)\) continue$/, 'unreachable', /^EqualityOperator -> item <= other$/],
+  // A pair of an entry with itself never reaches its range count: the first of its ranges in
+  // sorted order is counted against other entries only (none of its own is in the group yet).
+  [/^collectOverlapWarnings$/, /^if \(item !== outer\) inside\.set\(item \* n \+ outer, \(inside\.get\(item \* n \+ outer\) \?\? 0\) \+ 1\)$/, 'unreachable', /^ConditionalExpression -> true$/],
+  // One past the group: an undefined owner makes a NaN key, no pair of entries.
+  [/^collectOverlapWarnings$/, /^for \(let g = 0; g < equal(Owners|Ranges)\.length; g\+\+\) note\(/, 'oob', /^EqualityOperator -> g <= equal(Owners|Ranges)\.length$/],
+  [/^collectOverlapWarnings$/, /^const equal(Owners|Ranges): number\[\] = \[\]$/, 'static'],
   // policy.ts: the policy and its brand.
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
   [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
@@ -137,18 +156,20 @@ const RULES = [
   [/^parseRangeInto$/, /^if \(colon >= 0 && colon < aEnd\) \{$/, 'unreachable', /^EqualityOperator -> colon <= aEnd$/],
   [/^parseRangeInto$/, /^if \(slash >= 0\) \{$/, 'unreachable', /^EqualityOperator -> slash > 0$/],
   [/^parseRangeInto$/, /^(digitSuffix = true|const asWritten = !mapped && !hostBits && \(slash < 0 \|\| \(prefix !== 32 && digitSuffix\)\))$/, 'slice'],
+  [/^parseRangeInto$/, /^const asWritten = !hostBits && \(slash < 0 \|\| \(prefix !== 128 && digitSuffix\)\) && parsed\.plainText && compressedAsRfc5952\(parsed\)$/, 'slice', /^(ConditionalExpression -> false|LogicalOperator -> slash < 0 && prefix !== 128 && digitSuffix|EqualityOperator -> slash <= 0)$/],
   [/^parseRangeInto$/, /^for \(let i = from; i < to && prefix <= bits; i\+\+\) prefix = prefix \* 10 \+ entry\.charCodeAt\(i\) - 48$/, 'twice', /^ConditionalExpression -> true$/],
   // ranges.ts (or wherever RangeList and RangeSet land): compiled range sets.
   [/^maskBits$/, /^if \(bits >= 32\) return 0xffffffff$/, 'same'],
   [/^(compare6|cmp6)$/, /^(if \((a[0-2]|x) !== (b[0-2])\) return (a[0-2]|x) < b[0-2] \? -1 : 1|return (a3|x) === b3 \? 0 : (a3|x) < b3 \? -1 : 1)$/, 'after'],
-  [/^RangeList\.(order4|order6)$/, /^if \(this\.sorted[46] !== undefined\) return this\.sorted[46]$/, 'fast'],
   [/^RangeList\.(order4|order6)$/, /^if \(n <= 1 << 1[56]\) \{$/, 'sort', /^(ConditionalExpression -> false|EqualityOperator -> n (<|>) 1 << 1[56])$/],
   [/^RangeList\.(order4|order6)$/, /^for \(let k = 0; k < n; k\+\+\) (keys|order)\[k\] = /, 'oob'],
   [/^RangeList\.order6$/, /^(for \(let a = 0; a < n; \) \{|while \(b < n && s\[order\[b\]! \* 4\] === top\) b\+\+|if \(b - a > 16\) order\.set\(Array\.from\(order\.subarray\(a, b\)\)\.sort\(cmp\), a\))$/, 'sort'],
   [/^RangeList\.order6$/, /^for \(let i = a \+ 1; i < b; i\+\+\) \{$/, 'work', /^ArithmeticOperator -> a - 1$/],
   [/^RangeList\.order6$/, /^while \(j >= a && cmp\(order\[j\]!, x\) > 0\) \{$/, 'sort', /^EqualityOperator -> cmp\(order\[j\]!, x\) >= 0$/],
   [/^joins6At$/, /^return carry === 0$/, 'unreachable'],
-  [/^RangeList\.order4$/, /^idx\.sort\(\(a, b\) => this\.start4\[a\]! - this\.start4\[b\]! \|\| this\.prefix4\[a\]! - this\.prefix4\[b\]! \|\| a - b\)$/, 'unreachable', /^ArithmeticOperator -> a \+ b$/],
+  // idx starts in list order and the sort is stable: a later index never goes before an earlier
+  // one whether the tie says a - b or a + b (both positive then).
+  [/^RangeList\.order4$/, /^idx\.sort\(\(a, b\) => this\.start4\[a\]! - this\.start4\[b\]! \|\| this\.prefix4\[a\]! - this\.prefix4\[b\]! \|\| a - b\)$/, 'sort', /^ArithmeticOperator -> a \+ b$/],
   [/^RangeSet\.constructor$/, /^if \(compare6\(le\[j\]!, le\[j \+ 1\]!, le\[j \+ 2\]!, le\[j \+ 3\]!, e6\[i\]!, e6\[i \+ 1\]!, e6\[i \+ 2\]!, e6\[i \+ 3\]!\) > 0\) \{$/, 'sort', /^EqualityOperator -> /],
   [/^RangeSet\.constructor$/, /^let lastEnd = -1$/, 'static'],
   [/^RangeSet\.constructor$/, /^if \(end > lastEnd\) e4\[n - 1\] = bias\(\(lastEnd = end\)\)$/, 'sort'],
@@ -163,8 +184,7 @@ const RULES = [
   [/^inCidr6$/, /^for \(let k = 0; k < 4; k\+\+\) \{$/, 'oob'],
   [/^cidrBig$/, /^if \(c\.family === 4\) v = BigInt\(c\.v4 >>> 0\)$/, 'unreachable'],
 // walk.ts: the walk and its state.
-  [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false)$/, 'static'],
-  [/^(callTrust|releaseWalk)$/, /^(\} finally \{|depth--|export function releaseWalk\(\): void \{)$/, 'leak'],
+  [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false|peerLocal = false)$/, 'static'],
   [/^parsePeer$/, /^return readIPv4Item\(out, remote, end\) === -1 \|\| readIPv6Item\(out, remote, end\) === -1 \|\| parseItem\(out, remote, 0, end\)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> readIPv4Item\(out, remote, end\) === -1 && )/],
   [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
   [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],
@@ -173,16 +193,22 @@ const RULES = [
   [/^resolveClientIp$/, /^const fn = internals === undefined \? \(policy as TrustFunction\) : undefined$/, 'work'],
   [/^resolveClientIp$/, /^const reader = options === undefined \|\| options\.header === undefined \? xForwardedForReader : addressReader\(options\.header\)$/, 'fast'],
   // resolve.ts: the detailed result.
-  [/^rightmostItem$/, /^const item = comma < 0 \? s : s\.slice\(comma \+ 1\)$/, 'same', /^ConditionalExpression -> false$/],
-  [/^rightmostItem$/, /^const last = item\.charCodeAt\(item\.length - 1\)$/, 'fast'],
-  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'fast', /^(ConditionalExpression -> false|EqualityOperator -> last <= 32)$/],
-  [/^rightmostItem$/, /^return first > 32 && first < 127 && last > 32 && last < 127 \? item : item\.trim\(\)$/, 'same', /^(EqualityOperator -> (first|last) (<=|>=) 127|ConditionalExpression -> true)$/],
+  // record-steps.ts: the right-most X-Forwarded-Proto and X-Forwarded-Host item.
+  [/^afterLastComma$/, /^let i = s\.length - 1$/, 'oob'],
+  [/^trimmed$/, /^const last = s\.charCodeAt\(s\.length - 1\)$/, 'fast'],
+  [/^trimmed$/, /^if \(first > 32 && first < 127 && last > 32 && last < 127\) return from === 0 \? s : s\.slice\(from\)$/, 'fast', /^ConditionalExpression -> false$/],
+  // DEL (127) is no white space: trim() keeps it too.
+  [/^trimmed$/, /^if \(first > 32 && first < 127 && last > 32 && last < 127\) return from === 0 \? s : s\.slice\(from\)$/, 'same', /^EqualityOperator -> (first|last) <= 127$/],
+  [/^normalizeProto$/, /^if \(value === 'https' \|\| value === 'http'\) return value$/, 'fast'],
+  [/^readEdgeHeader$/, /^const fromEdge = w\.edgeHop >= 0 \|\| \(!w\.malformed && info\.trustedHops > 0 && edge\.trust\(info\.chain\[info\.trustedHops\], 0\)\)$/, 'twice'],
   [/^resolveClient$/, /^const hop0 = pc === undefined \? undefined : proxyHopZero\(pc, req\?\.remoteAddress\)$/, 'unreachable'],
   [/^resolveClient$/, /^const internals = walkedPolicy === policy \? ownInternals : splitPolicy\(walkedPolicy\)$/, 'fast'],
   [/^resolveClient$/, /^const fn = internals === undefined \? \(walkedPolicy as TrustFunction\) : undefined$/, 'work'],
-  [/^resolveClient$/, /^const fromEdge = w\.edgeHop >= 0 \|\| \(!w\.malformed && trustedHops > 0 && edge\.trust\(chain\[trustedHops\], 0\)\)$/, 'twice'],
-  [/^resolveClient$/, /^if \(hop0\?\.used === true && \(\(pc!\.header\?\.tlv\?\.ssl\?\.client \?\? 0\) & 1\) === 1\) protocol = 'https'$/, 'unreachable', /^OptionalChaining -> /],
-  [/^resolveClient$/, /^\} finally \{$/, 'leak'],
+  [/^resolveClient$/, /^if \(hop0\?\.used === true && \(\(pc!\.header\?\.tlv\?\.ssl\?\.client \?\? 0\) & 1\) === 1\) (info\.)?protocol = 'https'$/, 'unreachable', /^OptionalChaining -> /],
+  // Whether the peer is local is read under a hop count without the PROXY protocol only.
+  [/^resolveClient$/, /^w\.local = kind === KIND_HOPS && pc === undefined \? localRanges\(\) : null$/, 'work', /^(ConditionalExpression -> true|LogicalOperator -> kind === KIND_HOPS \|\| pc === undefined)$/],
+  // X-Forwarded-For loaded at its call site, or by the general read: the same value.
+  [/^resolveClient$/, /^walked === 'x-forwarded-for' \? loadedHeader\(headers, web, walked, plain\?\.\['x-forwarded-for'\]\) : readHeader\(headers, web, walked\)$/, 'fast', /^(ConditionalExpression -> false|StringLiteral -> "")$/],
   [/^isLocalPeer$/, /^localRanges \?\?= parseTrustProxy\('private'\)$/, 'cached'],
 
 ]

@@ -62,7 +62,8 @@ export interface Owners {
  * when it starts inside the widest block seen so far. (A zoned range is nested only in a range
  * of the same zone or of none.) An entry is "already covered" by another only when every one of
  * its ranges, in both families, is nested in that other entry's: one of private's ranges inside
- * `0.0.0.0/1` does not make private covered. Two equal ranges are nested in each other, so that
+ * `0.0.0.0/1` does not make private covered. Equal ranges are nested in each other, all of them
+ * (the outer range may be several entries' at once: `fc00::/7, uniquelocal, private`), so that
  * `10.0.0.0/8, private` reports the single range as covered by the name, whichever comes first,
  * and two entries with the same ranges report the later one. One warning per pair of entries.
  */
@@ -74,12 +75,26 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
   const note = (item: number, outer: number): void => {
     if (item !== outer) inside.set(item * n + outer, (inside.get(item * n + outer) ?? 0) + 1)
   }
-  // The owners an outer range was found equal to: each counts that range once.
-  const tied = new Set<number>()
-  const noteTie = (outerOwner: number, owner: number): void => {
-    if (tied.has(owner)) return
-    tied.add(owner)
-    note(outerOwner, owner)
+  // The ranges equal to the outer one (its own first), by owner: `equalOwners` holds each owner
+  // once, `equalRanges` once per range. A range inside the outer one is inside each of those
+  // owners' ranges; one equal to it also holds every range of the group, counted when its owner
+  // joins, so that each range counts once per pair.
+  const equalOwners: number[] = []
+  const equalRanges: number[] = []
+  const startOuter = (owner: number): void => {
+    equalOwners.length = 0
+    equalRanges.length = 0
+    equalOwners.push(owner)
+    equalRanges.push(owner)
+  }
+  const noteInside = (owner: number, equal: boolean): void => {
+    for (let g = 0; g < equalOwners.length; g++) note(owner, equalOwners[g]!)
+    if (!equal) return
+    if (!equalOwners.includes(owner)) {
+      for (let g = 0; g < equalRanges.length; g++) note(equalRanges[g]!, owner)
+      equalOwners.push(owner)
+    }
+    equalRanges.push(owner)
   }
   const o4 = list.order4()
   let outer = -1
@@ -89,17 +104,15 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
     if (outer < 0 || list.start4[r]! > outerEnd) {
       outer = r
       outerEnd = list.end4(r)
-      tied.clear()
+      startOuter(list.owner4[r]!)
     } else {
-      note(list.owner4[r]!, list.owner4[outer]!)
-      if (list.start4[r] === list.start4[outer] && list.end4(r) === outerEnd) noteTie(list.owner4[outer]!, list.owner4[r]!)
+      noteInside(list.owner4[r]!, list.start4[r] === list.start4[outer] && list.end4(r) === outerEnd)
     }
   }
   const o6 = list.order6()
   const s = list.s6
   const e = list.e6
   outer = -1
-  tied.clear()
   for (let k = 0; k < o6.length; k++) {
     const r = o6[k]!
     const i = r * 4
@@ -111,15 +124,14 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
       (zone === '' || zone === list.zone6[r])
     if (!isInside) {
       outer = r
-      tied.clear()
+      startOuter(list.owner6[r]!)
       continue
     }
-    note(list.owner6[r]!, list.owner6[outer]!)
     const equal =
       zone === list.zone6[r] &&
       compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, s[j]!, s[j + 1]!, s[j + 2]!, s[j + 3]!) === 0 &&
       compare6(e[i]!, e[i + 1]!, e[i + 2]!, e[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) === 0
-    if (equal) noteTie(list.owner6[outer]!, list.owner6[r]!)
+    noteInside(list.owner6[r]!, equal)
   }
   const count = owners.rangeCount
   const covers = (item: number, outer: number): boolean => (inside.get(item * n + outer) ?? 0) >= count[item]!

@@ -7,7 +7,8 @@ import { type Cidr, bias, compare6, maskBits } from './range-math.js'
 /**
  * The ranges of a list, as they are compiled: flat arrays of numbers, one slot per range, each
  * range tagged with the entry (`owner`) it came from, and each family's ranges sorted once (by
- * start, the widest of equal starts first, then in list order). The overlap warnings and the
+ * start, the widest of equal starts first, an IPv6 range without a zone before the same range
+ * with one, then in list order). The overlap warnings and the
  * {@link RangeSet} read the same sorted order.
  *
  * Why flat arrays and key sorts: a 10,000-entry list is compiled once, cold, at startup, where the
@@ -117,7 +118,13 @@ export class RangeList {
     return (this.sorted6 = order)
   }
 
-  /** IPv6 ranges `a` and `b` by start, the wider first, then in list order. */
+  /**
+   * IPv6 ranges `a` and `b` by start, the wider first, then (the same range with and without a
+   * zone) the unzoned one first, then in list order. The unzoned one first: the nested-entry pass
+   * (policy-warnings.ts) takes a range that starts inside the outer one seen last as nested in it
+   * only when the outer has no zone or the same, so a zoned outer would hide the unzoned range
+   * that covers it (`fe80::1%eth0, fe80::1`).
+   */
   private compareAt6(a: number, b: number): number {
     const s = this.s6
     const e = this.e6
@@ -126,6 +133,7 @@ export class RangeList {
     return (
       compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, s[j]!, s[j + 1]!, s[j + 2]!, s[j + 3]!) ||
       compare6(e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!, e[i]!, e[i + 1]!, e[i + 2]!, e[i + 3]!) ||
+      (this.zone6[a] === '' ? 0 : 1) - (this.zone6[b] === '' ? 0 : 1) ||
       a - b
     )
   }

@@ -38,3 +38,23 @@ describe('options.edge is for single-address headers only', () => {
     expect(info.ip).toBe('192.0.2.7')
   })
 })
+
+describe('a Web Headers object is read with get() for every header, a function is no headers', () => {
+  // The headers other than X-Forwarded-For are read with their name as a value (readHeader), the
+  // X-Forwarded-For walk at its call site: each must ask a Web Headers object with get().
+  const web = (entries: Record<string, string>): Headers => new Headers(entries)
+  it.each([
+    // name, the request's headers, the options, the client and the protocol believed
+    ['Forwarded', web({ forwarded: 'for=192.0.2.1;proto=https' }), { header: 'forwarded' }, '192.0.2.1', 'https'],
+    ['X-Real-IP', web({ 'x-real-ip': '192.0.2.2' }), { header: 'x-real-ip' }, '192.0.2.2', 'http'],
+    ['X-Forwarded-For and X-Forwarded-Proto', web({ 'x-forwarded-for': '192.0.2.3', 'x-forwarded-proto': 'https' }), {}, '192.0.2.3', 'https'],
+    ['an edge header', web({ 'x-client-ip': '192.0.2.4' }), { header: 'x-client-ip', edge: '127.0.0.0/8' }, '192.0.2.4', 'http'],
+    // Node's headers are a plain object: a function with header-named properties is not one.
+    ['a function with X-Forwarded-For', Object.assign(() => undefined, { 'x-forwarded-for': '192.0.2.5' }), {}, '127.0.0.1', 'http'],
+    ['a function with Forwarded', Object.assign(() => undefined, { forwarded: 'for=192.0.2.6' }), { header: 'forwarded' }, '127.0.0.1', 'http'],
+  ] as const)('%s', (_name, headers, options, ip, protocol) => {
+    const info = resolveClient(loopback, { remoteAddress: '127.0.0.1', headers: headers as never }, options)
+    expect(info.ip).toBe(ip)
+    expect(info.protocol).toBe(protocol)
+  })
+})
