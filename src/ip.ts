@@ -77,20 +77,8 @@ export function parseItem(out: ParsedAddress, s: string, i: number, end: number)
  */
 export function parseMappedIPv4(out: ParsedAddress, s: string): boolean {
   const end = s.length
-  if (
-    end < 14 ||
-    s.charCodeAt(0) !== 58 /* : */ ||
-    s.charCodeAt(1) !== 58 ||
-    s.charCodeAt(2) !== 102 /* f */ ||
-    s.charCodeAt(3) !== 102 ||
-    s.charCodeAt(4) !== 102 ||
-    s.charCodeAt(5) !== 102 ||
-    s.charCodeAt(6) !== 58
-  ) {
-    return false
-  }
   // 0.0.0.0 is no host: the general path calls it malformed.
-  if (scanIPv4(out, s, 7, end) !== end || out.v4 === 0) return false
+  if (!s.startsWith('::ffff:') || scanIPv4(out, s, 7, end) !== end || out.v4 === 0) return false
   setIPv4(out, s, 7, end)
   return true
 }

@@ -197,11 +197,15 @@ function matchesLower(s: string, at: number, word: string): boolean {
   return true
 }
 
-/** The text of a quoted-string between a and b with its `\x` escapes resolved. */
+/**
+ * The text of a quoted-string between a and b with its `\x` escapes resolved. Every backslash in
+ * it has a character after it, inside it: parseElement's scan steps over the character after each
+ * backslash, so the closing quote is never an escaped one.
+ */
 function unescape(s: string, a: number, b: number): string {
   let out = ''
   for (let k = a; k < b; k++) {
-    if (s.charCodeAt(k) === 92 && k + 1 < b) k++
+    if (s.charCodeAt(k) === 92) k++
     out += s[k]
   }
   return out

@@ -95,8 +95,10 @@ export function openCursor(cursor: HeaderCursor, value: unknown, lists: boolean)
   cursor.text = text
   let k = 0
   while (k < text.length && isOWS(text.charCodeAt(k))) k++
-  cursor.next = k === text.length ? -1 : text.length
-  return cursor.next >= 0
+  // Only white space (or nothing): no entries.
+  const hasEntries = k < text.length
+  cursor.next = hasEntries ? text.length : -1
+  return hasEntries
 }
 
 function joinLines(lines: readonly unknown[]): string {
