@@ -78,7 +78,8 @@ const RULES = [
   [/^openCursor$/, /^cursor\.next = -1$/, 'work'],
   [/^openCursor$/, /^if \(value\.length === 0\) \{$/, 'twice'],
   [/^openCursor$/, /^while \(k < text\.length && isOWS\(text\.charCodeAt\(k\)\)\) k\+\+$/, 'oob'],
-  [/^openCursor$/, /^return cursor\.next >= 0$/, 'unreachable'],
+  // A cursor with no entries is never read again (every caller stops at openCursor's false).
+  [/^openCursor$/, /^cursor\.next = hasEntries \? text\.length : -1$/, 'work', /^UnaryOperator -> \+1$/],
   [/^singleAddressReader\.read$/, /^if \(cursor\.repeated\) cursor\.problem = PROBLEM_REPEATED$/, 'work'],
   [/^xForwardedForReader\.read$/, /^(if \(comma < -1\) comma = readIPv6Item\(out, s, end\)|if \(comma >= -1\) \{)$/, 'fast'],
   [/^forwardedReader\.protoHost$/, /^if \(!openCursor\(cursor, value, true\) \|\| !readElement\(cursor, p\)\) return \[undefined, undefined\]$/, 'same'],
@@ -185,7 +186,9 @@ const RULES = [
   [/^cidrBig$/, /^if \(c\.family === 4\) v = BigInt\(c\.v4 >>> 0\)$/, 'unreachable'],
 // walk.ts: the walk and its state.
   [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false|peerLocal = false)$/, 'static'],
-  [/^parsePeer$/, /^return readIPv4Item\(out, remote, end\) === -1 \|\| readIPv6Item\(out, remote, end\) === -1 \|\| parseItem\(out, remote, 0, end\)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> readIPv4Item\(out, remote, end\) === -1 && )/],
+  // The socket address's fast paths (plain IPv4, mapped IPv4, plain IPv6) each give up to the
+  // next and, last, to parseItem, which reads every one of them the same way.
+  [/^parsePeer$/, /^(readIPv4Item\(out, remote, end\) === -1 \|\||readIPv6Item\(out, remote, end\) === -1 \|\|)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> (\(readIPv4Item\(out, remote, end\) === -1 \|\| parseMap|readIPv4Item\(out, remote, end\) === -1 && parseMapp))/],
   [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
   [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],
   [/^splitPolicy$/, /^(const branded = typeof policy === 'object' && policy !== null \? policy\[POLICY\] : undefined|if \(branded !== undefined && typeof branded\.kind === 'number'\) return branded)$/, 'fast', /^(ConditionalExpression -> false|StringLiteral -> "")$/],
