@@ -181,13 +181,16 @@ export function readForwardedProtoHost(
 
 /** The addresses a proxy on the same host or network has: `private` (loopback, link-local, unique-local, RFC 1918, RFC 6598). */
 let local: TrustPolicy | undefined
+let localInternals: PolicyInternals | undefined
+function localPolicy(): TrustPolicy {
+  return (local ??= parseTrustProxy('private'))
+}
+/** The compiled `private` ranges, for the walk to check the socket peer against (no brand check per request). */
 export function localRanges(): PolicyInternals {
-  local ??= parseTrustProxy('private')
-  return policyInternals(local)!
+  return (localInternals ??= policyInternals(localPolicy())!)
 }
 function isLocalPeer(peer: string): boolean {
-  localRanges()
-  return local!.trust(peer, 0)
+  return localPolicy().trust(peer, 0)
 }
 
 /**
