@@ -83,8 +83,21 @@ export function compressedAsRfc5952(a: ParsedAddress): boolean {
   return gap === longestZeroRun(a.groups) && (gap < 0 || 8 - a.groupsWritten === zeroRunLength(a.groups, gap))
 }
 
-/** Canonical text of a parsed address. */
+/**
+ * Canonical text of a parsed address. The common cases stay small enough for V8 to inline into
+ * the walk (an IPv4 address as written, the whole string when it is the socket address); IPv6
+ * and rewritten text are in {@link formatOther}.
+ */
 export function formatParsed(a: ParsedAddress): string {
+  if (a.family === 4 && a.plainText) {
+    const s = a.input
+    // The socket address is the whole string: no slice (a builtin call) for it.
+    return a.textStart === 0 && a.textEnd === s.length ? s : s.slice(a.textStart, a.textEnd)
+  }
+  return formatOther(a)
+}
+
+function formatOther(a: ParsedAddress): string {
   if (a.plainText && (a.family === 4 || compressedAsRfc5952(a))) {
     return a.input.slice(a.textStart, a.zoneStart === a.zoneEnd ? a.textEnd : a.zoneEnd)
   }

@@ -70,14 +70,29 @@ export interface HeaderReader {
 
 /**
  * Starts a reading of a header value: a string, an array of header lines, or undefined. Returns
- * false when the header holds no entries at all (absent, or only white space).
+ * false when the header holds no entries at all (absent, or only white space). A string (what
+ * Node gives for every forwarding header) takes the short way, small enough to inline into the
+ * walk; the other shapes are in {@link openOther}.
  */
 export function openCursor(cursor: HeaderCursor, value: unknown, lists: boolean): boolean {
-  let text: string
   cursor.repeated = false
-  if (typeof value === 'string') {
-    text = value
-  } else if (value === undefined || value === null) {
+  if (typeof value !== 'string') return openOther(cursor, value, lists)
+  cursor.text = value
+  // Only white space (or nothing): no entries.
+  const hasEntries = value.length !== 0 && (!isOWS(value.charCodeAt(0)) || !onlyWhiteSpace(value))
+  cursor.next = hasEntries ? value.length : -1
+  return hasEntries
+}
+
+function onlyWhiteSpace(text: string): boolean {
+  let k = 0
+  while (k < text.length && isOWS(text.charCodeAt(k))) k++
+  return k === text.length
+}
+
+function openOther(cursor: HeaderCursor, value: unknown, lists: boolean): boolean {
+  let text: string
+  if (value === undefined || value === null) {
     cursor.next = -1
     return false
   } else if (Array.isArray(value)) {
@@ -93,10 +108,7 @@ export function openCursor(cursor: HeaderCursor, value: unknown, lists: boolean)
     text = '\u0000'
   }
   cursor.text = text
-  let k = 0
-  while (k < text.length && isOWS(text.charCodeAt(k))) k++
-  // Only white space (or nothing): no entries.
-  const hasEntries = k < text.length
+  const hasEntries = !onlyWhiteSpace(text)
   cursor.next = hasEntries ? text.length : -1
   return hasEntries
 }
