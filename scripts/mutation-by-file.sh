@@ -23,7 +23,7 @@ done
 # header readers, host validation, the policy, the ranges, the walk and its record).
 [ ${#groups[@]} -eq 0 ] && groups=(
   "src/ip.ts,src/ip-address.ts,src/ip-v4.ts,src/ip-v6.ts,src/ip-text.ts,src/ip-backward.ts"
-  "src/headers.ts,src/readers/reader.ts,src/readers/x-forwarded-for.ts,src/readers/forwarded.ts,src/readers/single.ts"
+  "src/headers.ts,src/readers/reader.ts,src/readers/x-forwarded-for.ts,src/readers/forwarded.ts,src/readers/forwarded-element.ts,src/readers/forwarded-back.ts,src/readers/single.ts"
   "src/host.ts"
   "src/policy.ts,src/policy-text.ts,src/policy-parse.ts,src/policy-entries.ts,src/policy-error.ts,src/policy-warnings.ts"
   "src/range-math.ts,src/range-list.ts,src/ranges.ts,src/cidr.ts,src/named-ranges.ts"
