@@ -8,10 +8,12 @@
  *   does) resolves legitimate and forged requests sent from chosen loopback source addresses as
  *   the adapter scenarios expect, and exactly as Node resolves the same request;
  * - nothing a client can send over the wire (duplicated, empty, non-ASCII headers) makes a
- *   server throw or answer with header text.
+ *   server throw or answer with header text;
+ * - `deno check --all`, with no unstable flag, accepts a program using the package installed from
+ *   npm, linked, and as this checkout's example imports it.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -20,6 +22,7 @@ import { buildSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { HOST, SCENARIOS, type Scenario } from './support/adapters-net.js'
 import { badInputSuite, checkInfo, scenarioSuites } from './support/adapter-suites.js'
+import { installPacked } from './support/packed.js'
 import { type GuardedProcess, freePort, spawnGuarded } from './support/processes.js'
 import { ROOT, type Runtime, describeWithRuntime, getUnix, startProcess, waitForFile } from './support/runtimes.js'
 import { loadVectors } from './support/vectors.js'
@@ -145,16 +148,105 @@ describeWithRuntime('Bun', 'bun', (bun) => {
 // ---------------------------------------------------------------------------------------------
 // Deno
 
+/**
+ * A program that uses the package's types, for `deno check`: `@ts-expect-error` fails the check
+ * if the declarations were not found and the imports became `any`.
+ */
+const denoProbe = (from: string) => `import { parseTrustProxy, type AnomalyCode, type TrustPolicy } from '${from}'
+import { resolveWebRequest } from '${from}/web'
+const policy: TrustPolicy = parseTrustProxy('loopback')
+const anomalies: AnomalyCode[] = resolveWebRequest(policy, new Request('http://localhost/'), '127.0.0.1').anomalies
+// @ts-expect-error: a policy is not a number (were the declarations missing, it would be \`any\`)
+const wrong: number = policy
+// @ts-expect-error: an anomaly code is one of the documented codes, not any string
+const code: AnomalyCode = 'no-such-anomaly'
+export { anomalies, code, wrong }
+`
+const denoProbeCjs = `import tp = require('@infram/trust-proxy')
+import web = require('@infram/trust-proxy/web')
+const policy: tp.TrustPolicy = tp.parseTrustProxy('loopback')
+// @ts-expect-error: the CommonJS declarations are read too
+const wrong: number = web.resolveWebRequest(policy, new Request('http://localhost/'), undefined).anomalies
+export = wrong
+`
+
+/**
+ * `deno check` with no unstable flag, the way Deno users get the package, each with `--all`
+ * (diagnostics inside the package's declarations count too, as `skipLibCheck: false`):
+ *
+ * - from npm: an `npm:` specifier, or a bare one with a package.json and node_modules (Deno's
+ *   own npm resolver, which maps `./x.js` to `./x.d.ts` as TypeScript does);
+ * - linked (a `file:` dependency, `npm link`, a workspace), and this checkout's example, whose
+ *   bare specifier resolves to dist/ through the root package.json: Deno reads these as local
+ *   files, with its strict resolver, which maps no extension. There the declarations' imports of
+ *   their shared chunks (`./proxy-connection-X.js`, a file that exists only as `.d.ts`) failed
+ *   with TS2307 unless `--unstable-sloppy-imports` was given, until scripts/dts-fixups.mjs put
+ *   Deno's `@ts-types` directive, naming the declaration file, before each.
+ */
+function denoCheckSuite(deno: Runtime, example: string): void {
+  const check = (cwd: string, files: string[]) => {
+    try {
+      execFileSync(deno.path, ['check', '--all', ...files], { cwd, encoding: 'utf8', stdio: 'pipe', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } })
+    } catch (e) {
+      const { stdout, stderr } = e as { stdout?: string; stderr?: string }
+      throw new Error(`deno check --all ${files.join(' ')} (in ${cwd}) failed:\n${stdout ?? ''}${stderr ?? ''}`)
+    }
+  }
+  const write = (at: string, files: Record<string, string>) => {
+    mkdirSync(at, { recursive: true })
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(at, name), text)
+    return Object.keys(files)
+  }
+
+  describe('deno check, no unstable flag', () => {
+    let dir = ''
+    let installed = ''
+    let linked = ''
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'trust-proxy-deno-'))
+      // --ignore-scripts: pack what dist/ holds now; rebuilding here would race the other test files.
+      execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 })
+      const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)
+      // Installed from npm: package.json and node_modules.
+      installed = join(dir, 'installed')
+      write(installed, { 'package.json': JSON.stringify({ name: 'deno-app', private: true, type: 'module' }) })
+      installPacked(installed, tarball)
+      // Linked: node_modules/@infram/trust-proxy is a symbolic link to the package's folder
+      // elsewhere, as a `file:` dependency, `npm link` and workspaces make it.
+      const source = join(dir, 'trust-proxy')
+      mkdirSync(source)
+      execFileSync('tar', ['-xzf', tarball, '-C', source, '--strip-components=1'])
+      linked = join(dir, 'linked')
+      write(linked, { 'package.json': JSON.stringify({ name: 'deno-app', private: true, type: 'module', dependencies: { '@infram/trust-proxy': 'file:../trust-proxy' } }) })
+      mkdirSync(join(linked, 'node_modules', '@infram'), { recursive: true })
+      symlinkSync(source, join(linked, 'node_modules', '@infram', 'trust-proxy'), 'dir')
+    }, 240_000)
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('installed from npm, imported with `npm:` and with bare specifiers', () => {
+      const files = write(installed, { 'npm.ts': denoProbe('npm:@infram/trust-proxy'), 'bare.ts': denoProbe('@infram/trust-proxy'), 'server.ts': readFileSync(example, 'utf8') })
+      check(installed, files)
+    })
+
+    it('linked (a `file:` dependency, npm link, a workspace), from ESM and CommonJS', () => {
+      const files = write(linked, { 'bare.ts': denoProbe('@infram/trust-proxy'), 'bare.cts': denoProbeCjs, 'server.ts': readFileSync(example, 'utf8') })
+      check(linked, files)
+    })
+
+    it('this checkout’s example, with Deno’s own types', () => {
+      check(ROOT, [example])
+    })
+  })
+}
+
 describeWithRuntime('Deno', 'deno', (deno) => {
   conformanceTest(deno, (cli) => ['run', '--allow-read', cli, vectorsPath])
   const example = join(ROOT, 'examples', 'runtimes', 'deno-server.ts')
   const args = ['run', '--allow-net', '--allow-env=TRUST_PROXY,PORT,UNIX_SOCKET', '--allow-read', '--allow-write', example]
   const start = (value: string) => startProcess(deno.path, args, { TRUST_PROXY: value })
-  it('type-checks the example with Deno’s own types', () => {
-    // Sloppy imports: tsup's declaration chunks are imported as `./resolve-X.js` but exist as
-    // `.d.ts` only, which Deno's strict resolver does not map (TypeScript's does).
-    execFileSync(deno.path, ['check', '--unstable-sloppy-imports', example], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 })
-  })
+  denoCheckSuite(deno, example)
   scenarioSuites('Deno.serve + info.remoteAddr (examples/runtimes/deno-server.ts)', start, checkScenario)
   badInputSuite('Deno.serve', start, (body) => body.client)
   unixSuite('Deno.serve', async (value, path) => {
