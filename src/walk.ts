@@ -14,7 +14,7 @@
  * another request) takes another Walk, and nothing has to be saved or restored around it.
  */
 import { ParsedAddress, parseItem, parseMappedIPv4, scanIPv4, setIPv4 } from './ip.js'
-import { readIPv4Item, readIPv6Item } from './ip-backward.js'
+import { readIPv6Item } from './ip-backward.js'
 import { formatParsed } from './ip-text.js'
 import {
   KIND_ALL,
@@ -109,8 +109,9 @@ function callTrust(w: Walk, fn: TrustFunction, addr: string | undefined, hop: nu
 
 /**
  * The socket address: as Node writes it, plain IPv4, IPv4-mapped (a dual-stack listener) or
- * IPv6, read by the one-pass fast paths (an item with no comma before it); anything else (zoned,
- * bracketed, upper-case) the general way.
+ * IPv6, each by its fast path (IPv6 by the one-pass reader of X-Forwarded-For items: a whole
+ * string is an item with no comma before it); anything else (zoned, bracketed, upper-case, white
+ * space around it) the general way.
  */
 function parsePeer(out: ParsedAddress, remote: string): boolean {
   const end = remote.length
