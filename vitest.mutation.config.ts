@@ -37,6 +37,7 @@ export const MUTATION_TESTS = [
   'test/presets.test.ts',
   'test/walk-state.test.ts',
   'test/resolve-client-ip-header.test.ts',
+  'test/forwarded-fast-path.test.ts',
 ]
 
 /**
