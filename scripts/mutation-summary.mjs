@@ -63,7 +63,10 @@ const RULES = [
   // ip-text.ts: canonical text.
   [/^(longestZeroRun|zeroRunLength)$/, /^(for \(let k = 0; k < 8; \) \{|while \(k < 8 && g\[k\] === 0\) k\+\+)$/, 'oob'],
   [/^compressedAsRfc5952$/, /^((export )?function compressedAsRfc5952\(a: ParsedAddress\): boolean \{|return gap === longestZeroRun\(a\.groups\) && \(gap < 0 \|\| 8 - a\.groupsWritten === zeroRunLength\(a\.groups, gap\)\))$/, 'slice', /^(BlockStatement -> \{\}|ConditionalExpression -> false|LogicalOperator -> gap < 0 && |ArithmeticOperator -> 8 \+ a\.groupsWritten)/],
-  [/^formatParsed$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$/, 'slice'],
+  [/^(formatParsed|formatOther)$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$/, 'slice'],
+  // The short way for IPv4 as written, skipped: formatOther gives the same slice.
+  [/^formatParsed$/, /^if \(a\.family === 4 && a\.plainText\) \{$/, 'fast', /^(ConditionalExpression -> false|BlockStatement -> \{\})$/],
+  [/^formatParsed$/, /^return a\.textStart === 0 && a\.textEnd === s\.length \? s : s\.slice\(a\.textStart, a\.textEnd\)$/, 'slice', /^ConditionalExpression -> false$/],
   // ip-backward.ts: the right-to-left fast readers (every survivor checked with the differential script).
   [/^(readIPv4Item|readIPv6Item)$/, /^while \((k > stop && k >= 0|k >= 0 && k > stop) && isOWS\(s\.charCodeAt\(k\)\)\) k--$/, 'twice'],
   [/^readIPv4Item$/, /^(let c = k >= 0 \? s\.charCodeAt\(k\) : 0|c = --k >= 0 \? s\.charCodeAt\(k\) : 0|if \(c >= 48 && c <= 57\) \{|if \(c >= 48 && c <= 57\) return -2)$/, 'fast'],
@@ -75,21 +78,28 @@ const RULES = [
   [/^forwardingHeaderName$/, /^if \(header === 'x-forwarded-for' \|\| header === 'forwarded' \|\| header === 'x-real-ip'\) return header$/, 'fast'],
   [/^getFromHeaders$/, /^\} catch \{$/, 'same'],
   [/^HeaderCursor$/, /^(text = ''|next = -1|entry = ''|start = 0|end = 0|problem = PROBLEM_NONE|repeated = false)$/, 'static'],
-  [/^openCursor$/, /^cursor\.next = -1$/, 'work'],
-  [/^openCursor$/, /^if \(value\.length === 0\) \{$/, 'twice'],
-  [/^openCursor$/, /^while \(k < text\.length && isOWS\(text\.charCodeAt\(k\)\)\) k\+\+$/, 'oob'],
+  [/^(openCursor|openOther)$/, /^cursor\.next = -1$/, 'work'],
+  [/^(openCursor|openOther)$/, /^if \(value\.length === 0\) \{$/, 'twice'],
+  [/^(openCursor|onlyWhiteSpace)$/, /^while \(k < text\.length && isOWS\(text\.charCodeAt\(k\)\)\) k\+\+$/, 'oob'],
   // A cursor with no entries is never read again (every caller stops at openCursor's false).
-  [/^openCursor$/, /^cursor\.next = hasEntries \? text\.length : -1$/, 'work', /^UnaryOperator -> \+1$/],
+  [/^(openCursor|openOther)$/, /^cursor\.next = hasEntries \? (text|value)\.length : -1$/, 'work', /^UnaryOperator -> \+1$/],
   [/^singleAddressReader\.read$/, /^if \(cursor\.repeated\) cursor\.problem = PROBLEM_REPEATED$/, 'work'],
   [/^xForwardedForReader\.read$/, /^(if \(comma < -1\) comma = readIPv6Item\(out, s, end\)|if \(comma >= -1\) \{)$/, 'fast'],
   [/^forwardedReader\.protoHost$/, /^if \(!openCursor\(cursor, value, true\) \|\| !readElement\(cursor, p\)\) return \[undefined, undefined\]$/, 'same'],
   [/^forwardedReader\.protoHost$/, /^p\.(proto|host)Start >= 0 \? paramText/, 'unreachable'],
-  [/^readElement$/, /^if \(k < limit\) break$/, 'twice'],
-  [/^readElement$/, /^while \(j >= 0 && s\.charCodeAt\(j\) === 92 \/\* \\ \*\/\) j--$/, 'oob'],
-  [/^readElement$/, /^if \(\(k - 1 - j\) % 2 === 0\) quoted = false$/, 'parity'],
+  [/^(readElement|elementStart)$/, /^if \(k < limit\) break$/, 'twice'],
+  [/^(readElement|elementStart)$/, /^while \(j >= 0 && s\.charCodeAt\(j\) === 92 \/\* \\ \*\/\) j--$/, 'oob'],
+  [/^(readElement|elementStart)$/, /^if \(\(k - 1 - j\) % 2 === 0\) quoted = false$/, 'parity'],
+  // The one-pass reader declined (or was skipped): the defining reader reads the element.
+  [/^readElement$/, /^if \(comma >= -1\) \{$/, 'fast'],
+  // An unescaped value "unescaped" is a copy of the same text: the same entry.
+  [/^readElement$/, /^if \(p\.forEscaped\) \{$/, 'same', /^ConditionalExpression -> true$/],
+  [/^ElementParams$/, /^(for|proto|host)(Start|End) = -1$|^(for|proto|host)Escaped = false$/, 'static'],
+  [/^setParam$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
   [/^readElement$/, /^if \(!ok \|\| p\.forStart < 0\) \{$/, 'unreachable'],
   [/^isTchar$/, /^return c < 128 && TCHAR\[c\] === 1$/, 'oob'],
-  [/^parseElement$/, /^p\.forEscaped = p\.protoEscaped = p\.hostEscaped = false$/, 'static'],
+  // Escaped flags of absent parameters are never read (paramText runs for a present one only).
+  [/^(parseElement|resetParams)$/, /^p\.forEscaped = p\.protoEscaped = p\.hostEscaped = false$/, 'static'],
   [/^parseElement$/, /^(while \(i < b\) \{|while \(i < b && isOWS\(s\.charCodeAt\(i\)\)\) i\+\+|while \(i < b && isTchar\(s\.charCodeAt\(i\)\)\) i\+\+ .*|if \(i === nameStart \|\| i >= b \|\| s\.charCodeAt\(i\) !== 61 \/\* = \*\/\) return false|if \(i < b && s\.charCodeAt\(i\) === 34 \/\* " \*\/\) \{|while \(i < b && s\.charCodeAt\(i\) !== 34\) \{|while \(ve > vs && isOWS\(s\.charCodeAt\(ve - 1\)\)\) ve--)$/, 'oob'],
   [/^parseElement$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
   [/^unescape$/, /^if \(s\.charCodeAt\(k\) === 92 && k \+ 1 < b\) k\+\+$/, 'unreachable'],
@@ -143,8 +153,8 @@ const RULES = [
   [/^collectOverlapWarnings$/, /^for \(let g = 0; g < equal(Owners|Ranges)\.length; g\+\+\) note\(/, 'oob', /^EqualityOperator -> g <= equal(Owners|Ranges)\.length$/],
   [/^collectOverlapWarnings$/, /^const equal(Owners|Ranges): number\[\] = \[\]$/, 'static'],
   // policy.ts: the policy and its brand.
-  [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
-  [/^inRanges$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
+  [/^(inRanges|inRanges6)$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
+  [/^(inRanges|inRanges6)$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
   [/^TrustPolicy\.constructor$/, /^set: kind === 'ranges' \? set : undefined,$/, 'same'],
 // cidr.ts: range entries.
   [/^RangeScratch$/, /^(family: 4 \| 6 = 4|v4 = 0|w[0-3] = 0|prefix = 0|zone = ''|hostBits = false)$/, 'static'],
@@ -180,6 +190,7 @@ const RULES = [
   [/^RangeSet\.coversAllIPv4$/, /^return this\.s4\.length === 1 && this\.s4\[0\] === BOTTOM && this\.e4\[0\] === TOP$/, 'twice'],
   [/^RangeSet\.coversAllIPv6$/, /^if \(n < 1 \|\| n > 2 \|\| cmp6\(s, 0, BOTTOM, BOTTOM, BOTTOM, BOTTOM\) !== 0\) return false$/, 'twice', /^ConditionalExpression -> false$/],
   [/^RangeSet\.(has4|has6)$/, /^if \(n <= LINEAR_MAX\) \{$/, 'search'],
+  [/^search4$/, /^let hi = s\.length - 1$/, 'oob'],
   [/^RangeSet\.(has4|has6)$/, /^(let hi = n - 1|for \(let k = 0; k < n; k\+\+\)( if \(b >= s\[k\]! && b <= e\[k\]!\) return true| \{))$/, 'oob'],
   [/^RangeSet\.has6$/, /^if \(zone !== ''\) \{$/, 'work'],
   [/^inCidr6$/, /^for \(let k = 0; k < 4; k\+\+\) \{$/, 'oob'],
@@ -188,6 +199,7 @@ const RULES = [
   [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false|peerLocal = false)$/, 'static'],
   // The socket address's fast paths (plain IPv4, mapped IPv4, plain IPv6) each give up to the
   // next and, last, to parseItem, which reads every one of them the same way.
+  [/^parsePeer$/, /^(if \(scanIPv4\(out, remote, 0, end\) === end && out\.v4 !== 0\) \{|parseMappedIPv4\(out, remote\) \|\|)$/, 'fast', /^(ConditionalExpression -> false|BlockStatement -> \{\}|LogicalOperator -> parseMappedIPv4\(out, remote\) && )/],
   [/^parsePeer$/, /^(readIPv4Item\(out, remote, end\) === -1 \|\||readIPv6Item\(out, remote, end\) === -1 \|\|)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> (\(readIPv4Item\(out, remote, end\) === -1 \|\| parseMap|readIPv4Item\(out, remote, end\) === -1 && parseMapp))/],
   [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
   [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],

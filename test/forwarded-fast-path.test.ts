@@ -80,6 +80,27 @@ describe('the one-pass Forwarded reader agrees with the definition', () => {
     )
   })
 
+  it('on near misses (a well-formed header with a character added, removed or changed): the same, whenever it accepts', () => {
+    const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('insert', 'delete', 'replace'), piece })
+    fc.assert(
+      fc.property(fc.array(element, { minLength: 1, maxLength: 3 }), fc.array(edit, { minLength: 1, maxLength: 2 }), (elements, edits) => {
+        let s = elements.join(',')
+        for (const { at, kind, piece: p } of edits) {
+          const k = at % (s.length + 1)
+          s = kind === 'insert' ? s.slice(0, k) + p + s.slice(k) : kind === 'delete' ? s.slice(0, k) + s.slice(k + 1) : s.slice(0, k) + p + s.slice(k + 1)
+        }
+        for (let end = s.length; end >= 0; ) {
+          const want = defined(s, end)
+          const fast = onePass(s, end)
+          if (fast !== null) expect(want).toEqual(fast)
+          if (want === null) break
+          end = want.comma
+        }
+      }),
+      { numRuns: RUNS * 4 },
+    )
+  })
+
   type Row = [name: string, header: string, accepted: boolean]
   const rows: Row[] = [
     ['what nginx-style proxies write', 'for="[2001:db8:cafe::17]:4711";proto=https;host=gw.example.com', true],
@@ -99,6 +120,36 @@ describe('the one-pass Forwarded reader agrees with the definition', () => {
     const fast = onePass(header, header.length)
     expect(fast !== null).toBe(accepted)
     if (fast !== null) expect(defined(header, header.length)).toEqual(fast)
+  })
+
+  // The bound at its edge: the character one past MAX_ELEMENT is white space, a delimiter, part of
+  // a name or a value, or a quote. Only a comma there (or the header's start) leaves the element
+  // within the bound.
+  const edges: [first: string, within: boolean][] = [
+    [',', true], [' ', false], ['\t', false], [';', false], ['x', false], ['"', false], ['=', false],
+  ]
+  it.each(edges)('an element whose character one past MAX_ELEMENT is %j', (first, within) => {
+    for (const tail of ['', ' ', ';', '; ']) {
+      for (const [head, body] of [
+        ['for=192.0.2.1;x=', 'a'],
+        ['x=', 'a'],
+        ['for="', 'a'],
+      ] as const) {
+        // The element without `first` is MAX_ELEMENT long: `first` is the character left of it.
+        const fill = MAX_ELEMENT - head.length - tail.length - (head.endsWith('"') ? 1 : 0) - (head.startsWith('x') ? 14 : 0)
+        const value = body.repeat(fill) + (head.endsWith('"') ? '"' : '')
+        const el = head.startsWith('x') ? `${head}${value};for=192.0.2.1${tail}` : `${head}${value}${tail}`
+        expect(el.length).toBe(MAX_ELEMENT)
+        const s = first + el
+        const fast = onePass(s, s.length)
+        const want = defined(s, s.length)
+        if (fast !== null) expect(want).toEqual(fast)
+        expect(fast !== null).toBe(within)
+        // Not counting the character at the bound: the element is at the header's start.
+        expect(onePass(el, el.length)).toEqual(defined(el, el.length))
+        expect(onePass(el, el.length)).not.toBeNull()
+      }
+    }
   })
 
   it('declines an element longer than MAX_ELEMENT, and takes one of exactly MAX_ELEMENT after a comma', () => {

@@ -248,7 +248,8 @@ describe('warnings', () => {
     fc.assert(
       fc.property(fc.subarray(entries, { minLength: 2 }), fc.array(probe, { minLength: 20, maxLength: 20 }), (list, probes) => {
         const policy = parseTrustProxy(list.join(', '))
-        for (const w of policy.warnings.filter((x) => x.code === 'nested')) {
+        // Past 20 warnings of a code, one more says how many were left out: it names no entry.
+        for (const w of policy.warnings.filter((x) => x.code === 'nested' && x.entry !== undefined)) {
           const [, covered, by] = /^"(.*)" is already covered by "(.*)"$/.exec(w.message)!
           const one = parseTrustProxy(covered!)
           const other = parseTrustProxy(by!)
