@@ -94,6 +94,16 @@ const RULES = [
   [/^readElement$/, /^if \(comma >= -1\) \{$/, 'fast'],
   // An unescaped value "unescaped" is a copy of the same text: the same entry.
   [/^readElement$/, /^if \(p\.forEscaped\) \{$/, 'same', /^ConditionalExpression -> true$/],
+  // The one-pass Forwarded reader at the element's bound `lo` (its comma's place at the longest,
+  // or -1): a step onto or past `lo`, or a check of it left out, is refused by the next check
+  // (a value must end right of lo, a name must be followed by `=` right of lo, setParam refuses
+  // an empty name), and reads left of the header give NaN, which no test accepts.
+  [/^parseElementBack$/, /^const lo = limit < -1 \? -1 : limit$/, 'oob'],
+  [/^parseElementBack$/, /^if \(k > lo && s\.charCodeAt\(k\) === 59 \/\* ; \*\/\) k = skipOWSBack\(s, k - 1, lo\)$/, 'twice', /^(ConditionalExpression -> true|EqualityOperator -> k >= lo)$/],
+  [/^parseElementBack$/, /^(if \(k <= lo\) return -2|while \(k > lo\) \{)$/, 'twice', /^(ConditionalExpression -> false|EqualityOperator -> k (<|>=) lo)$/],
+  [/^parseElementBack$/, /^while \(k > lo && isTokenValueChar\(s\.charCodeAt\(k\)\)\) k--$/, 'twice', /^(ConditionalExpression -> true|EqualityOperator -> k >= lo)$/],
+  [/^parseElementBack$/, /^if \(k <= lo \|\| s\.charCodeAt\(k\) !== 61 \/\* = \*\/\) return -2$/, 'twice', /^(ConditionalExpression -> false|EqualityOperator -> k < lo)$/],
+  [/^parseElementBack$/, /^if \(k < 0\) return p\.forStart < 0 \? -2 : -1$|^if \(c === 44 \/\* , \*\/\) return p\.forStart < 0 \? -2 : k$/, 'unreachable', /^EqualityOperator -> p\.forStart <= 0$/],
   [/^ElementParams$/, /^(for|proto|host)(Start|End) = -1$|^(for|proto|host)Escaped = false$/, 'static'],
   [/^setParam$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
   [/^readElement$/, /^if \(!ok \|\| p\.forStart < 0\) \{$/, 'unreachable'],

@@ -115,6 +115,9 @@ describe('the one-pass Forwarded reader agrees with the definition', () => {
     ['a repeated for= (declined; the definition refuses it)', 'for=192.0.2.1;for=192.0.2.2', false],
     ['white space before = (declined; not well formed)', 'for =192.0.2.1', false],
     ['an empty element', '', false],
+    ['a pair without = after a good one (declined; not well formed)', 'for=192.0.2.1;x y', false],
+    ['a pair with an empty name after a good one (declined; not well formed)', 'for=192.0.2.1;=x', false],
+    ['a pair with an empty name before a good one (declined; not well formed)', '=x;for=192.0.2.1', false],
   ]
   it.each(rows)('%s', (_name, header, accepted) => {
     const fast = onePass(header, header.length)
