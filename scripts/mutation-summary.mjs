@@ -63,7 +63,7 @@ const RULES = [
   // ip-text.ts: canonical text.
   [/^(longestZeroRun|zeroRunLength)$/, /^(for \(let k = 0; k < 8; \) \{|while \(k < 8 && g\[k\] === 0\) k\+\+)$/, 'oob'],
   [/^compressedAsRfc5952$/, /^((export )?function compressedAsRfc5952\(a: ParsedAddress\): boolean \{|return gap === longestZeroRun\(a\.groups\) && \(gap < 0 \|\| 8 - a\.groupsWritten === zeroRunLength\(a\.groups, gap\)\))$/, 'slice', /^(BlockStatement -> \{\}|ConditionalExpression -> false|LogicalOperator -> gap < 0 && |ArithmeticOperator -> 8 \+ a\.groupsWritten)/],
-  [/^(formatParsed|formatOther)$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$/, 'slice'],
+  [/^(formatParsed|formatOther)$/, /^if \(a\.plainText && \(a\.family === 4 \|\| compressedAsRfc5952\(a\)\)\) \{$|^if \(a\.plainText && compressedAsRfc5952\(a\)\) \{$/, 'slice'],
   // The short way for IPv4 as written, skipped: formatOther gives the same slice.
   [/^formatParsed$/, /^if \(a\.family === 4 && a\.plainText\) \{$/, 'fast', /^(ConditionalExpression -> false|BlockStatement -> \{\})$/],
   [/^formatParsed$/, /^return a\.textStart === 0 && a\.textEnd === s\.length \? s : s\.slice\(a\.textStart, a\.textEnd\)$/, 'slice', /^ConditionalExpression -> false$/],
@@ -110,7 +110,7 @@ const RULES = [
   [/^isTchar$/, /^return c < 128 && TCHAR\[c\] === 1$/, 'oob'],
   // Escaped flags of absent parameters are never read (paramText runs for a present one only).
   [/^(parseElement|resetParams)$/, /^p\.forEscaped = p\.protoEscaped = p\.hostEscaped = false$/, 'static'],
-  [/^parseElement$/, /^(while \(i < b\) \{|while \(i < b && isOWS\(s\.charCodeAt\(i\)\)\) i\+\+|while \(i < b && isTchar\(s\.charCodeAt\(i\)\)\) i\+\+ .*|if \(i === nameStart \|\| i >= b \|\| s\.charCodeAt\(i\) !== 61 \/\* = \*\/\) return false|if \(i < b && s\.charCodeAt\(i\) === 34 \/\* " \*\/\) \{|while \(i < b && s\.charCodeAt\(i\) !== 34\) \{|while \(ve > vs && isOWS\(s\.charCodeAt\(ve - 1\)\)\) ve--)$/, 'oob'],
+  [/^parseElement$/, /^(while \(i < b\) \{|while \(i < b && isOWS\(s\.charCodeAt\(i\)\)\) i\+\+|while \(i < b && isTchar\(s\.charCodeAt\(i\)\)\) i\+\+ .*|if \(i >= b \|\| s\.charCodeAt\(i\) !== 61 \/\* = \*\/\) return false|if \(i < b && s\.charCodeAt\(i\) === 34 \/\* " \*\/\) \{|while \(i < b && s\.charCodeAt\(i\) !== 34\) \{|while \(ve > vs && isOWS\(s\.charCodeAt\(ve - 1\)\)\) ve--)$/, 'oob'],
   [/^parseElement$/, /^if \(p\.(for|proto|host)Start >= 0\) return false$/, 'unreachable'],
   [/^unescape$/, /^if \(s\.charCodeAt\(k\) === 92 && k \+ 1 < b\) k\+\+$/, 'unreachable'],
   // host.ts: Host and X-Forwarded-Host validation.
@@ -209,7 +209,7 @@ const RULES = [
   [/^Walk$/, /^(clientHop = 0|peerTrusted = false|hasEntries = false|malformed = false|malformedPeer = false|short = false|trustFunctionError = false|trustedClient = false|edgeHop = -1|edgeTrusted = false|peerLocal = false)$/, 'static'],
   // The socket address's fast paths (plain IPv4, mapped IPv4, plain IPv6) each give up to the
   // next and, last, to parseItem, which reads every one of them the same way.
-  [/^parsePeer$/, /^(if \(scanIPv4\(out, remote, 0, end\) === end && out\.v4 !== 0\) \{|parseMappedIPv4\(out, remote\) \|\|)$/, 'fast', /^(ConditionalExpression -> false|BlockStatement -> \{\}|LogicalOperator -> parseMappedIPv4\(out, remote\) && )/],
+  [/^parsePeer$/, /^(readWholeIPv4\(out, remote, 0\) \|\||parseMappedIPv4\(out, remote\) \|\|)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> )/],
   [/^parsePeer$/, /^(readIPv4Item\(out, remote, end\) === -1 \|\||readIPv6Item\(out, remote, end\) === -1 \|\|)$/, 'fast', /^(ConditionalExpression -> false|LogicalOperator -> (\(readIPv4Item\(out, remote, end\) === -1 \|\| parseMap|readIPv4Item\(out, remote, end\) === -1 && parseMapp))/],
   [/^walk$/, /^const peer = verifiedIsAddress && \(chain !== null \|\| !w\.peerTrusted \|\| !hasEntries\) \? formatParsed\(hop\) : undefined$/, 'work'],
   [/^walk$/, /^else if \(chain !== null && policy\.kind === KIND_RANGES\) w\.trustedClient = inRanges\(policy, hop\)$/, 'work'],

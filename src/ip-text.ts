@@ -98,10 +98,11 @@ export function formatParsed(a: ParsedAddress): string {
 }
 
 function formatOther(a: ParsedAddress): string {
-  if (a.plainText && (a.family === 4 || compressedAsRfc5952(a))) {
+  // IPv4 here was not written canonically (formatParsed took the rest).
+  if (a.family === 4) return formatIPv4(a.v4)
+  if (a.plainText && compressedAsRfc5952(a)) {
     return a.input.slice(a.textStart, a.zoneStart === a.zoneEnd ? a.textEnd : a.zoneEnd)
   }
-  if (a.family === 4) return formatIPv4(a.v4)
   const text = formatIPv6(a.w0, a.w1, a.w2, a.w3)
   return a.zoneStart === a.zoneEnd ? text : text + '%' + a.input.slice(a.zoneStart, a.zoneEnd)
 }

@@ -13,7 +13,7 @@
  * a user's trust function runs one level deeper, so a walk it starts itself (it may resolve
  * another request) takes another Walk, and nothing has to be saved or restored around it.
  */
-import { ParsedAddress, parseItem, parseMappedIPv4, scanIPv4, setIPv4 } from './ip.js'
+import { ParsedAddress, parseItem, parseMappedIPv4, readWholeIPv4 } from './ip.js'
 import { readIPv6Item } from './ip-backward.js'
 import { formatParsed } from './ip-text.js'
 import {
@@ -114,14 +114,11 @@ function callTrust(w: Walk, fn: TrustFunction, addr: string | undefined, hop: nu
  * space around it) the general way.
  */
 function parsePeer(out: ParsedAddress, remote: string): boolean {
-  const end = remote.length
   // Plain IPv4 first, left to right: with no comma or white space to find, this is the scan
   // that V8 inlines here (readIPv4Item, which looks for both, is too large to inline).
-  if (scanIPv4(out, remote, 0, end) === end && out.v4 !== 0) {
-    setIPv4(out, remote, 0, end)
-    return true
-  }
+  const end = remote.length
   return (
+    readWholeIPv4(out, remote, 0) ||
     parseMappedIPv4(out, remote) ||
     readIPv6Item(out, remote, end) === -1 ||
     parseItem(out, remote, 0, end)

@@ -78,7 +78,8 @@ export function parseElement(s: string, a: number, b: number, p: ElementParams):
     if (i === b) break
     const nameStart = i
     while (i < b && isTchar(s.charCodeAt(i))) i++ // `=` is no tchar: the name ends there
-    if (i === nameStart || i >= b || s.charCodeAt(i) !== 61 /* = */) return false
+    // (An empty name is refused by setParam, which the one-pass reader shares.)
+    if (i >= b || s.charCodeAt(i) !== 61 /* = */) return false
     const nameEnd = i
     i++
     let vs: number
