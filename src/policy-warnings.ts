@@ -75,63 +75,49 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
   const note = (item: number, outer: number): void => {
     if (item !== outer) inside.set(item * n + outer, (inside.get(item * n + outer) ?? 0) + 1)
   }
-  // The ranges equal to the outer one (its own first), by owner: `equalOwners` holds each owner
-  // once, `equalRanges` once per range. A range inside the outer one is inside each of those
-  // owners' ranges; one equal to it also holds every range of the group, counted when its owner
-  // joins, so that each range counts once per pair.
-  const equalOwners: number[] = []
-  const equalRanges: number[] = []
-  const startOuter = (owner: number): void => {
-    equalOwners.length = 0
-    equalRanges.length = 0
-    equalOwners.push(owner)
-    equalRanges.push(owner)
-  }
-  const noteInside = (owner: number, equal: boolean): void => {
-    for (let g = 0; g < equalOwners.length; g++) note(owner, equalOwners[g]!)
-    if (!equal) return
-    if (!equalOwners.includes(owner)) {
-      for (let g = 0; g < equalRanges.length; g++) note(equalRanges[g]!, owner)
-      equalOwners.push(owner)
-    }
-    equalRanges.push(owner)
-  }
   const o4 = list.order4()
-  let outer = -1
+  let group: OuterGroup | undefined
   let outerEnd = -1
   for (let k = 0; k < o4.length; k++) {
     const r = o4[k]!
-    if (outer < 0 || list.start4[r]! > outerEnd) {
-      outer = r
+    if (group === undefined || list.start4[r]! > outerEnd) {
+      group = new OuterGroup(r, list.owner4[r]!)
       outerEnd = list.end4(r)
-      startOuter(list.owner4[r]!)
     } else {
-      noteInside(list.owner4[r]!, list.start4[r] === list.start4[outer] && list.end4(r) === outerEnd)
+      group.add(list.owner4[r]!, list.start4[r] === list.start4[group.outer] && list.end4(r) === outerEnd, note)
     }
   }
+  // IPv6, zone by zone: a zoned range is nested only in a range of its own zone or of none, so
+  // each zone (and no zone) keeps its own outer range, and a zoned range is checked against both.
+  // (One outer for all zones would lose `fe80::%eth0/10` at `fe80::%eth1/16`, and miss that
+  // `fe80::%eth0/64` after them is inside the first.)
   const o6 = list.order6()
   const s = list.s6
   const e = list.e6
-  outer = -1
-  for (let k = 0; k < o6.length; k++) {
-    const r = o6[k]!
+  const inside6 = (r: number, outer: number): boolean => {
     const i = r * 4
     const j = outer * 4
-    const zone = list.zone6[outer]
-    const isInside =
-      outer >= 0 &&
-      compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) <= 0 &&
-      (zone === '' || zone === list.zone6[r])
-    if (!isInside) {
-      outer = r
-      startOuter(list.owner6[r]!)
-      continue
-    }
-    const equal =
-      zone === list.zone6[r] &&
+    return compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) <= 0
+  }
+  const equal6 = (r: number, outer: number): boolean => {
+    const i = r * 4
+    const j = outer * 4
+    return (
       compare6(s[i]!, s[i + 1]!, s[i + 2]!, s[i + 3]!, s[j]!, s[j + 1]!, s[j + 2]!, s[j + 3]!) === 0 &&
       compare6(e[i]!, e[i + 1]!, e[i + 2]!, e[i + 3]!, e[j]!, e[j + 1]!, e[j + 2]!, e[j + 3]!) === 0
-    noteInside(list.owner6[r]!, equal)
+    )
+  }
+  const byZone = new Map<string, OuterGroup>()
+  for (let k = 0; k < o6.length; k++) {
+    const r = o6[k]!
+    const zone = list.zone6[r]!
+    const owner = list.owner6[r]!
+    // A zoned range inside a range of no zone is inside it (never equal: the zones differ).
+    const unzoned = zone === '' ? undefined : byZone.get('')
+    if (unzoned !== undefined && inside6(r, unzoned.outer)) unzoned.add(owner, false, note)
+    const own = byZone.get(zone)
+    if (own !== undefined && inside6(r, own.outer)) own.add(owner, equal6(r, own.outer), note)
+    else byZone.set(zone, new OuterGroup(r, owner))
   }
   const count = owners.rangeCount
   const covers = (item: number, outer: number): boolean => (inside.get(item * n + outer) ?? 0) >= count[item]!
@@ -152,4 +138,33 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
 
 function trustAllMessage(family: string, all: string): string {
   return `The list trusts every ${family} address (as ${all} does): any client can then forge its IP. Name your proxies instead.`
+}
+
+/**
+ * One outer range of the pass over sorted ranges, with the ranges equal to it, by owner:
+ * `owners` holds each owner once, `ranges` once per range (its own first). A range inside the
+ * outer one is inside each of those owners' ranges; one equal to it also holds every range of the
+ * group, counted when its owner joins, so that each range counts once per pair.
+ */
+class OuterGroup {
+  readonly owners: number[]
+  readonly ranges: number[]
+  constructor(
+    readonly outer: number,
+    owner: number,
+  ) {
+    this.owners = [owner]
+    this.ranges = [owner]
+  }
+
+  /** A range of `owner` inside the outer one (`equal`: the same range); `note(item, outer)` counts one range of item inside outer. */
+  add(owner: number, equal: boolean, note: (item: number, outer: number) => void): void {
+    for (let g = 0; g < this.owners.length; g++) note(owner, this.owners[g]!)
+    if (!equal) return
+    if (!this.owners.includes(owner)) {
+      for (let g = 0; g < this.ranges.length; g++) note(this.ranges[g]!, owner)
+      this.owners.push(owner)
+    }
+    this.ranges.push(owner)
+  }
 }

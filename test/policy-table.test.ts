@@ -259,6 +259,36 @@ describe('warnings', () => {
       { numRuns: 300 },
     )
   })
+  it('nested: zone by zone, every link-local entry that another covers is named (property)', () => {
+    // A zoned range is inside a range of its own zone or of none; each zone keeps its own outer
+    // range (`fe80::%eth0/10, fe80::%eth1/16, fe80::%eth0/64`: the last is inside the first). The
+    // policy's own trust decides "covers": an entry covers another when it trusts both ends of it.
+    const ladder: [prefix: string, bits: string, first: string, last: string][] = [
+      ['fe80::', '/10', 'fe80::', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+      ['fe80::', '/16', 'fe80::', 'fe80:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+      ['fe80:1::', '/32', 'fe80:1::', 'fe80:1:ffff:ffff:ffff:ffff:ffff:ffff'],
+      ['fe80::', '/64', 'fe80::', 'fe80::ffff:ffff:ffff:ffff'],
+      ['fe80::1:0', '/112', 'fe80::1:0', 'fe80::1:ffff'],
+      ['fe80::1', '', 'fe80::1', 'fe80::1'],
+      ['fe80::1:5', '', 'fe80::1:5', 'fe80::1:5'],
+    ]
+    const entry = fc.tuple(fc.nat(ladder.length - 1), fc.constantFrom('', '%eth0', '%eth1')).map(([k, zone]) => {
+      const [prefix, bits, first, last] = ladder[k]!
+      return { text: `${prefix}${zone}${bits}`, first: first + zone, last: last + zone }
+    })
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { minLength: 2, maxLength: 10, selector: (e) => e.text }), (list) => {
+        const policies = list.map((e) => parseTrustProxy(e.text))
+        const covered = list.filter((x, i) => list.some((_, j) => j !== i && policies[j]!.trust(x.first, 0) && policies[j]!.trust(x.last, 0)))
+        const named = parseTrustProxy(list.map((e) => e.text).join(', ')).warnings.filter((w) => w.code === 'nested').map((w) => w.entry)
+        expect(new Set(named)).toEqual(new Set(covered.map((e) => e.text)))
+      }),
+      { numRuns: 300 },
+    )
+  })
+  it('nested: a zoned range after a range of another zone is still checked against its own zone', () => {
+    expect(nested('fe80::%eth0/10, fe80::%eth1/16, fe80::%eth0/64')).toEqual(['"fe80::%eth0/64" is already covered by "fe80::%eth0/10"'])
+  })
   it('say what a host-bits entry is read as', () => {
     const w = parseTrustProxy('192.168.1.77/24').warnings[0]
     expect(w?.message).toContain('192.168.1.0/24')
