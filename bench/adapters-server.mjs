@@ -1,7 +1,8 @@
 /**
  * One server for bench/adapters.mjs: `node adapters-server.mjs <framework> <mode>`, framework
  * `node:http` | `express` | `fastify` | `koa`, mode `none` | `own` | `ours`, and two that split our
- * cost: for node:http `ours-ip` (the hot path, `resolveClientIp`) and `ours-core` (the core's
+ * cost: for node:http `lower-bound` (bench/lower-bound.mjs's walk and the forwarded protocol and
+ * host unvalidated: the least any resolver giving the same answers does), `ours-ip` (the hot path, `resolveClientIp`) and `ours-core` (the core's
  * `resolveClient` called directly with the live socket address: the full record without the
  * adapter's own work), for Koa `ours-record` (a middleware that only stores `resolveRequest`'s
  * record on `ctx.state`, read from there: our Koa adapter without its Koa getters). Every
@@ -54,6 +55,19 @@ function sectionFigures() {
   return { mean: (xs.reduce((sum, x) => sum + x, 0) / n) * 1e6, median: xs[Math.floor(n / 2)] * 1e6 } // ns
 }
 
+// For the node:http floor (`lower-bound`): the trusted list as the lower bound's intervals.
+const { lowerBoundResolve, rangeTrust, readIPv4Back, scan } = await import('./lower-bound.mjs')
+const floorTrust = rangeTrust([
+  [0x7f000001, 0x7f000001],
+  [0x0a000000, 0x0affffff],
+  [0xc6336400, 0xc63364ff],
+])
+/** The right-most item of a header, trimmed, or undefined. */
+function lastItem(value) {
+  if (typeof value !== 'string') return undefined
+  return value.slice(value.lastIndexOf(',') + 1).trim()
+}
+
 /** The request listener of one framework in one mode (`mode` is its own parameter, so that two can share a process). */
 async function listenerFor(framework, mode) {
   if (framework === 'node:http') {
@@ -64,6 +78,17 @@ async function listenerFor(framework, mode) {
       none: (req) => `${req.socket.remoteAddress} http ${req.headers.host}`,
       // node:http has no trust proxy of its own: proxy-addr is what frameworks use.
       own: (req) => `${proxyAddr(req, trust)} ${trust(req.socket.remoteAddress, 0) ? req.headers['x-forwarded-proto'] : 'http'} ${req.headers.host}`,
+      // The floor under any resolver: bench/lower-bound.mjs's walk (strict IPv4 only, no state, no
+      // chain, no anomalies) and the right-most X-Forwarded-Proto and X-Forwarded-Host taken
+      // as they are (no validation) when the peer is trusted: the three answers, at the least work.
+      'lower-bound': (req) => {
+        const remote = req.socket.remoteAddress
+        const ip = lowerBoundResolve(floorTrust, remote, req.headers['x-forwarded-for'])
+        const peerTrusted = readIPv4Back(remote, remote.length) && floorTrust(scan.value)
+        const proto = peerTrusted ? lastItem(req.headers['x-forwarded-proto']) ?? 'http' : 'http'
+        const host = (peerTrusted ? lastItem(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host
+        return `${ip} ${proto} ${host}`
+      },
       'ours-ip': (req) => `${lib.resolveClientIp(policy, req.socket.remoteAddress, req.headers['x-forwarded-for'])} http ${req.headers.host}`,
       'ours-core': (req) => {
         const info = lib.resolveClient(policy, { remoteAddress: req.socket.remoteAddress, headers: req.headers, encrypted: req.socket.encrypted === true })
