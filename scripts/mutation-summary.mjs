@@ -153,15 +153,14 @@ const RULES = [
   [/^collectOverlapWarnings$/, /^if \(owners\.multi\[item\]\) \{$/, 'work'],
   [/^collectOverlapWarnings$/, /^const pair = item \* n \+ outer$/, 'same'],
   [/^collectOverlapWarnings$/, /^let (outer|outerEnd) = -1$/, 'static'],
-  [/^collectOverlapWarnings$/, /^if \(outer < 0 \|\| list\.start4\[r\]! > outerEnd\) \{$/, 'twice'],
-  [/^collectOverlapWarnings$/, /^(for \(let k = 0; k < o[46]\.length; k\+\+\) \{|outer >= 0 &&)$/, 'oob'],
+  [/^collectOverlapWarnings$/, /^if \(group === undefined \|\| list\.start4\[r\]! > outerEnd\) \{$/, 'twice'],
+  [/^collectOverlapWarnings$/, /^for \(let k = 0; k < o[46]\.length; k\+\+\) \{$/, 'oob'],
   [/^collectOverlapWarnings$/, /^if \(item < other && covers\(other, item\)\) continue$/, 'unreachable', /^EqualityOperator -> item <= other$/],
   // A pair of an entry with itself never reaches its range count: the first of its ranges in
   // sorted order is counted against other entries only (none of its own is in the group yet).
   [/^collectOverlapWarnings$/, /^if \(item !== outer\) inside\.set\(item \* n \+ outer, \(inside\.get\(item \* n \+ outer\) \?\? 0\) \+ 1\)$/, 'unreachable', /^ConditionalExpression -> true$/],
   // One past the group: an undefined owner makes a NaN key, no pair of entries.
-  [/^collectOverlapWarnings$/, /^for \(let g = 0; g < equal(Owners|Ranges)\.length; g\+\+\) note\(/, 'oob', /^EqualityOperator -> g <= equal(Owners|Ranges)\.length$/],
-  [/^collectOverlapWarnings$/, /^const equal(Owners|Ranges): number\[\] = \[\]$/, 'static'],
+  [/^add$/, /^for \(let g = 0; g < this\.(owners|ranges)\.length; g\+\+\) note\(/, 'oob', /^EqualityOperator -> g <= this\.(owners|ranges)\.length$/],
   // policy.ts: the policy and its brand.
   [/^(inRanges|inRanges6)$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'same', /^ConditionalExpression -> false$/],
   [/^(inRanges|inRanges6)$/, /^return set\.has6\(a\.w0, a\.w1, a\.w2, a\.w3, a\.zoneStart === a\.zoneEnd \? '' : a\.input\.slice\(a\.zoneStart, a\.zoneEnd\)\)$/, 'unreachable', /^StringLiteral -> /],
