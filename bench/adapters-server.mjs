@@ -56,12 +56,19 @@ function sectionFigures() {
 }
 
 // For the node:http floor (`lower-bound`): the trusted list as the lower bound's intervals.
-const { lowerBoundResolve, rangeTrust, readIPv4Back, scan } = await import('./lower-bound.mjs')
+const { lowerBoundResolve, rangeTrust } = await import('./lower-bound.mjs')
 const floorTrust = rangeTrust([
   [0x7f000001, 0x7f000001],
   [0x0a000000, 0x0affffff],
   [0xc6336400, 0xc63364ff],
 ])
+/** The walk's verdict on hop 0 (the socket peer), kept so that the peer is read once. */
+let floorPeerTrusted = false
+function floorTrustHop(v, hop) {
+  const trusted = floorTrust(v)
+  if (hop === 0) floorPeerTrusted = trusted
+  return trusted
+}
 /** The right-most item of a header, trimmed, or undefined. */
 function lastItem(value) {
   if (typeof value !== 'string') return undefined
@@ -82,9 +89,9 @@ async function listenerFor(framework, mode) {
       // chain, no anomalies) and the right-most X-Forwarded-Proto and X-Forwarded-Host taken
       // as they are (no validation) when the peer is trusted: the three answers, at the least work.
       'lower-bound': (req) => {
-        const remote = req.socket.remoteAddress
-        const ip = lowerBoundResolve(floorTrust, remote, req.headers['x-forwarded-for'])
-        const peerTrusted = readIPv4Back(remote, remote.length) && floorTrust(scan.value)
+        floorPeerTrusted = false
+        const ip = lowerBoundResolve(floorTrustHop, req.socket.remoteAddress, req.headers['x-forwarded-for'])
+        const peerTrusted = floorPeerTrusted
         const proto = peerTrusted ? lastItem(req.headers['x-forwarded-proto']) ?? 'http' : 'http'
         const host = (peerTrusted ? lastItem(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host
         return `${ip} ${proto} ${host}`
