@@ -76,15 +76,19 @@ export function collectOverlapWarnings(list: RangeList, owners: Owners, set: Ran
     if (item !== outer) inside.set(item * n + outer, (inside.get(item * n + outer) ?? 0) + 1)
   }
   const o4 = list.order4()
+  const { start4, last4, owner4 } = list
   let group: OuterGroup | undefined
+  let outerStart = -1
   let outerEnd = -1
   for (let k = 0; k < o4.length; k++) {
     const r = o4[k]!
-    if (group === undefined || list.start4[r]! > outerEnd) {
-      group = new OuterGroup(r, list.owner4[r]!)
-      outerEnd = list.end4(r)
+    const start = start4[r]!
+    if (group === undefined || start > outerEnd) {
+      group = new OuterGroup(r, owner4[r]!)
+      outerStart = start
+      outerEnd = last4[r]!
     } else {
-      group.add(list.owner4[r]!, list.start4[r] === list.start4[group.outer] && list.end4(r) === outerEnd, note)
+      group.add(owner4[r]!, start === outerStart && last4[r] === outerEnd, note)
     }
   }
   // IPv6, zone by zone: a zoned range is nested only in a range of its own zone or of none, so

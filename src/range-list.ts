@@ -17,8 +17,9 @@ import { type Cidr, bias, compare6, maskBits } from './range-math.js'
  * of a Float64Array of keys runs compiled from the first call.
  */
 export class RangeList {
-  /** IPv4: network start (unsigned), prefix length, owner. */
+  /** IPv4: network start and last address (unsigned), prefix length, owner. */
   readonly start4: number[] = []
+  readonly last4: number[] = []
   readonly prefix4: number[] = []
   readonly owner4: number[] = []
   /** IPv6: first and last address (biased words, four per range), owner, zone ('' for none). */
@@ -32,7 +33,9 @@ export class RangeList {
   private sorted6: Int32Array | undefined
 
   add4(v4: number, prefix: number, owner: number): void {
-    this.start4.push((v4 & maskBits(prefix)) >>> 0)
+    const mask = maskBits(prefix)
+    this.start4.push((v4 & mask) >>> 0)
+    this.last4.push((v4 | ~mask) >>> 0)
     this.prefix4.push(prefix)
     this.owner4.push(owner)
     this.sorted4 = undefined
@@ -54,11 +57,6 @@ export class RangeList {
   add(c: Cidr, owner: number): void {
     if (c.family === 4) this.add4(c.v4, c.prefix, owner)
     else this.add6(c.w[0], c.w[1], c.w[2], c.w[3], c.prefix, c.zone, owner)
-  }
-
-  /** Last address of IPv4 range `k` (unsigned). */
-  end4(k: number): number {
-    return this.start4[k]! + 2 ** (32 - this.prefix4[k]!) - 1
   }
 
   /** The IPv4 ranges' indices by start, the widest of equal starts first, then in list order. */

@@ -75,14 +75,15 @@ export class RangeSet {
     }
     // IPv4: sorted by start, so each range either extends the last interval or starts a new one.
     const o4 = list.order4()
+    const { start4, last4 } = list
     const s4 = new Int32Array(o4.length)
     const e4 = new Int32Array(o4.length)
     let n = 0
     let lastEnd = -1
     for (let k = 0; k < o4.length; k++) {
       const r = o4[k]!
-      const start = list.start4[r]!
-      const end = list.end4(r)
+      const start = start4[r]!
+      const end = last4[r]!
       if (n > 0 && start <= lastEnd + 1) {
         if (end > lastEnd) e4[n - 1] = bias((lastEnd = end))
       } else {
