@@ -82,6 +82,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { join } = await import('node:path')
   const { tmpdir, cpus } = await import('node:os')
   const { compileInputs } = await import('./scenarios.mjs')
+  const { cpuModel } = await import('./machine.mjs')
   const runs = Number(process.argv[2] ?? 9)
   const file = join(mkdtempSync(join(tmpdir(), 'cold-start-')), 'cidrs-10000.txt')
   writeFileSync(file, compileInputs(10_000).text)
@@ -89,10 +90,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const lib = new URL('../dist/index.js', import.meta.url).href
   const fmt = (s) => `${s.median.toFixed(2)} ms (${s.min.toFixed(2)}-${s.max.toFixed(2)}, ${s.spread.toFixed(0)}%)`
   const fmtSched = (r) => (Number.isFinite(r.cpu.median) ? `, on a CPU ${r.cpu.median.toFixed(1)} ms, waiting for one ${r.wait.median.toFixed(1)} ms` : '')
-  console.log(`${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`)
+  console.log(`${cpuModel()}, ${cpus().length} cores, Node ${process.version}`)
   for (let r = 0; r < 2; r++) {
-    const ours = firstCall({ prepare, load: `await import(${JSON.stringify(lib)})`, call: 'm.parseTrustProxy(input)', runs })
-    const pool1 = firstCall({ prepare, load: `await import(${JSON.stringify(lib)})`, call: 'm.parseTrustProxy(input)', runs, nodeArgs: ['--v8-pool-size=1'] })
+    const parse = { prepare, load: `await import(${JSON.stringify(lib)})`, call: 'm.parseTrustProxy(input)', runs }
+    const ours = firstCall(parse)
+    const pool1 = firstCall({ ...parse, nodeArgs: ['--v8-pool-size=1'] })
     const floor = firstCall({ prepare, load: '0', call: FLOOR_CALL, runs })
     console.log(`parseTrustProxy first call ${fmt(ours.call)}${fmtSched(ours)} | floor ${fmt(floor.call)} | ${runs} processes each`)
     console.log(`  with --v8-pool-size=1    ${fmt(pool1.call)}${fmtSched(pool1)}`)
